@@ -1,0 +1,82 @@
+"""One service per order transition.
+
+Each locks the order row, asks the transition table whether the move is allowed (raising
+``TransitionNotAllowed`` if not), applies the move with its side data, and records the event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import Order, OrderEvent
+from orders.services.order_events import Cause, record_order_event
+from orders.services.stock import release_order_stock, rereserve_order_stock
+from orders.state_machine import OrderStatus, ensure_transition_allowed
+
+
+def lock_order(order_id: int) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def _move(order: Order, target: str, *, cause: Cause, data: dict[str, Any] | None = None) -> OrderEvent:
+    ensure_transition_allowed(order.status, target)
+    from_status = order.status
+    order.status = target
+    order.save(update_fields=["status", "paid_at", "updated_at"])
+    return record_order_event(
+        order=order, type=f"order.{target}", cause=cause, from_status=from_status, to_status=target, data=data
+    )
+
+
+@transaction.atomic
+def order_mark_awaiting_payment(*, order_id: int, cause: Cause, data: dict[str, Any] | None = None) -> Order:
+    order = lock_order(order_id)
+    _move(order, OrderStatus.AWAITING_PAYMENT, cause=cause, data=data)
+    return order
+
+
+@transaction.atomic
+def order_mark_paid(*, order_id: int, cause: Cause, data: dict[str, Any] | None = None) -> Order:
+    """Money arrived. If the order had already let its stock go, reserve it again or flag it."""
+    order = lock_order(order_id)
+    ensure_transition_allowed(order.status, OrderStatus.PAID)
+    if not rereserve_order_stock(order):
+        _move(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={**(data or {}), "reason": "paid_without_stock"})
+        return order
+    order.paid_at = timezone.now()
+    _move(order, OrderStatus.PAID, cause=cause, data=data)
+    return order
+
+
+@transaction.atomic
+def order_mark_payment_failed(*, order_id: int, cause: Cause, reason_code: str, reason_message: str) -> Order:
+    order = lock_order(order_id)
+    _move(order, OrderStatus.PAYMENT_FAILED, cause=cause, data={"code": reason_code, "message": reason_message})
+    release_order_stock(order)
+    return order
+
+
+@transaction.atomic
+def order_expire(*, order_id: int, cause: Cause) -> Order:
+    order = lock_order(order_id)
+    _move(order, OrderStatus.EXPIRED, cause=cause)
+    release_order_stock(order)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, cause: Cause, reason: str = "") -> Order:
+    order = lock_order(order_id)
+    _move(order, OrderStatus.CANCELLED, cause=cause, data={"reason": reason} if reason else None)
+    release_order_stock(order)
+    return order
+
+
+@transaction.atomic
+def order_mark_needs_attention(*, order_id: int, cause: Cause, reason: str) -> Order:
+    order = lock_order(order_id)
+    _move(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={"reason": reason})
+    return order

@@ -1,0 +1,24 @@
+"""The Celery app. Queues are named for their work so each can get its own workers."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "payops.settings")
+
+app = Celery("payops")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [
+    Queue("default"),
+    Queue("payments"),  # order expiry, gateway calls
+    Queue("webhooks"),  # processing of the webhook inbox
+    Queue("outbox"),  # publishing order events to EventBridge
+    Queue("mail"),  # SES sends
+    Queue("workflow"),  # fulfilment workflow steps
+]
+app.conf.task_routes = {
+    "orders.tasks.*": {"queue": "payments"},
+    "webhooks.tasks.*": {"queue": "webhooks"},
+}
+app.autodiscover_tasks()

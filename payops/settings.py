@@ -1,0 +1,208 @@
+"""payops settings, read from the environment.
+
+Two profiles share this one module:
+
+* embedded default (nothing configured): SQLite under ``var/``, in-memory channel layer,
+  Celery tasks run in process, the Stripe-compatible payment simulator as gateway;
+* production (``PAYOPS_PRODUCTION=true``): every secret and service URL must be given, and a
+  missing one stops the process at start with a message naming it.
+
+Every variable is listed in ``.env.example``.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+PRODUCTION = env.bool("PAYOPS_PRODUCTION", default=False)
+
+
+def _required_in_production(name: str, default: str) -> str:
+    """A value that has a development default but must be set explicitly in production."""
+    value = env.str(name, default="")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set when PAYOPS_PRODUCTION=true (see .env.example)")
+    return default
+
+
+SECRET_KEY = _required_in_production("DJANGO_SECRET_KEY", "insecure-embedded-default-do-not-use-in-production")
+DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when PAYOPS_PRODUCTION=true")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# The address shoppers and Stripe reach payops at; used for return URLs and by the simulator.
+PAYOPS_BASE_URL = _required_in_production("PAYOPS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "channels",
+    "orders",
+    "webhooks",
+    "payops.simulator",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "payops.urls"
+WSGI_APPLICATION = "payops.wsgi.application"
+ASGI_APPLICATION = "payops.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "payops.context_processors.payops",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+_database_url = _required_in_production("DATABASE_URL", "")
+if not _database_url:
+    VAR_DIR.mkdir(exist_ok=True)
+    _database_url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(_database_url)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several threads (web requests, the simulator's webhook deliveries) write at once in the
+    # embedded profile: wait for the lock rather than failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker and channel layer ------------------------------------------------
+REDIS_URL = _required_in_production("REDIS_URL", "")
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+# Without a broker the embedded profile runs every task in process, right after commit.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "expire-unpaid-orders": {
+        "task": "orders.tasks.expire_unpaid_orders",
+        "schedule": env.int("PAYOPS_EXPIRY_SWEEP_SECONDS", default=60),
+    },
+}
+
+# --- Stripe -------------------------------------------------------------------------------
+# The simulator is a Stripe-compatible test-mode API served by payops itself (ADR 0003). It is
+# the default when no Stripe key is configured, and it refuses to run beside a live key.
+PAYMENT_SIMULATOR = env.bool(
+    "PAYMENT_SIMULATOR", default=not PRODUCTION and not env.str("STRIPE_SECRET_KEY", default="")
+)
+if PAYMENT_SIMULATOR:
+    STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_payops_simulator")
+    STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_payops_simulator")
+    STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=["whsec_payops_simulator"])
+    STRIPE_API_BASE = env.str("STRIPE_API_BASE", default=f"{PAYOPS_BASE_URL}/simulator/stripe")
+    if STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_")):
+        raise ImproperlyConfigured("PAYMENT_SIMULATOR cannot run with a live Stripe key; unset one of them")
+else:
+    STRIPE_SECRET_KEY = _required_in_production("STRIPE_SECRET_KEY", "")
+    STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+    STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=[])
+    if PRODUCTION and not STRIPE_WEBHOOK_SECRETS:
+        raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRETS must be set when PAYOPS_PRODUCTION=true")
+    STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+STRIPE_LIVEMODE = STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
+
+# --- Orders -------------------------------------------------------------------------------
+PAYOPS_CURRENCY = env.str("PAYOPS_CURRENCY", default="JPY")
+PAYOPS_MAX_LINE_QUANTITY = env.int("PAYOPS_MAX_LINE_QUANTITY", default=99)
+PAYOPS_MAX_CHECKOUT_ITEMS = env.int("PAYOPS_MAX_CHECKOUT_ITEMS", default=50)
+PAYOPS_CHECKOUT_BODY_LIMIT = env.int("PAYOPS_CHECKOUT_BODY_LIMIT", default=16 * 1024)
+PAYOPS_KONBINI_EXPIRES_AFTER_DAYS = env.int("PAYOPS_KONBINI_EXPIRES_AFTER_DAYS", default=3)
+PAYOPS_BANK_TRANSFER_EXPIRES_AFTER_DAYS = env.int("PAYOPS_BANK_TRANSFER_EXPIRES_AFTER_DAYS", default=7)
+# A card order the shopper never confirmed holds stock no longer than this.
+PAYOPS_CARD_EXPIRES_AFTER_MINUTES = env.int("PAYOPS_CARD_EXPIRES_AFTER_MINUTES", default=60)
+
+# --- HTTP, i18n, static -------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ja", "日本語")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+LOGIN_URL = "/admin/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "payops.api.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"stripe": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+}

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from orders import views as order_views
+from payops.api import health
+
+urlpatterns = [
+    path("", order_views.shop, name="shop"),
+    path("checkout/", order_views.shop_checkout, name="shop-checkout"),
+    path("orders/<str:token>/", order_views.order_status, name="order-status"),
+    path("api/v1/", include("orders.api.urls")),
+    path("webhooks/", include("webhooks.urls")),
+    path("simulator/", include("payops.simulator.urls")),
+    path("healthz", health, name="health"),
+    path("admin/", admin.site.urls),
+]
