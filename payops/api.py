@@ -38,8 +38,12 @@ def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = key if key != "non_field_errors" else ""
-            errors.update(_field_errors(value, f"{prefix}.{name}" if prefix and name else (name or prefix)))
+            if isinstance(key, int):  # a list serializer reports items by index
+                path = f"{prefix}[{key}]"
+            else:
+                name = key if key != "non_field_errors" else ""
+                path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            errors.update(_field_errors(value, path))
     elif isinstance(detail, list) and detail and all(isinstance(item, (dict, list)) for item in detail):
         for index, item in enumerate(detail):
             errors.update(_field_errors(item, f"{prefix}[{index}]"))
