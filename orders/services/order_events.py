@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from orders.models import Order, OrderEvent
 from orders.models.orders import EventCause
+from orders.services.order_effects import after_order_event
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def record_order_event(
     """Append an event to a locked order (the caller holds ``select_for_update`` on it)."""
     order.last_event_sequence += 1
     order.save(update_fields=["last_event_sequence", "updated_at"])
-    return OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order,
         sequence=order.last_event_sequence,
         type=type,
@@ -64,3 +65,5 @@ def record_order_event(
         cause_reference=cause.reference[:255],
         staff_user=cause.staff_user,
     )
+    after_order_event(order=order, event=event)
+    return event
