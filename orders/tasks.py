@@ -6,3 +6,14 @@ from orders.services.expiry import expire_unpaid_orders as expire_unpaid_orders_
 @shared_task
 def expire_unpaid_orders() -> int:
     return expire_unpaid_orders_service()
+
+
+@shared_task(bind=True, max_retries=10, default_retry_delay=60)
+def cancel_open_payment_intents(self, order_id: int) -> int:  # type: ignore[no-untyped-def]
+    from orders.services.payment_cancellation import order_cancel_open_payment_intents
+    from payops.stripe.gateway import GatewayUnavailable
+
+    try:
+        return order_cancel_open_payment_intents(order_id=order_id)
+    except GatewayUnavailable as exc:
+        raise self.retry(exc=exc) from exc

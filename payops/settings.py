@@ -136,6 +136,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_unpaid_orders",
         "schedule": env.int("PAYOPS_EXPIRY_SWEEP_SECONDS", default=60),
     },
+    "sweep-webhook-inbox": {
+        "task": "webhooks.tasks.sweep_inbox",
+        "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=30),
+    },
 }
 
 # --- Stripe -------------------------------------------------------------------------------
@@ -162,6 +166,15 @@ STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 STRIPE_LIVEMODE = STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
+
+# --- Webhook inbox ----------------------------------------------------------------------------
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=512 * 1024)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=300)
+# The sweep leaves just-received rows to the task enqueued on commit for this long.
+WEBHOOK_SWEEP_SETTLE_SECONDS = env.int("WEBHOOK_SWEEP_SETTLE_SECONDS", default=60)
+# Payments confirmed outside Stripe: source name -> HMAC secret, e.g. "mybank=s3cret,cod=an0ther".
+PAYOPS_OUTSIDE_PAYMENT_SECRETS: dict[str, str] = env.dict("PAYOPS_OUTSIDE_PAYMENT_SECRETS", default={})
 
 # --- Orders -------------------------------------------------------------------------------
 PAYOPS_CURRENCY = env.str("PAYOPS_CURRENCY", default="JPY")

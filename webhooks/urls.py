@@ -4,4 +4,5 @@ from webhooks import views
 
 urlpatterns = [
     path("stripe/", views.stripe_webhook, name="stripe-webhook"),
+    path("payments/<slug:source>/", views.outside_payment_webhook, name="outside-payment-webhook"),
 ]

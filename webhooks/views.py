@@ -1,39 +1,58 @@
-"""Stripe webhook endpoint: verify the signature over the raw body, then acknowledge.
+"""Webhook endpoints: parse the request, call the receive service, answer fast."""
 
-The durable inbox and processing arrive with the webhook issue; until then events are only
-verified and logged.
-"""
+from __future__ import annotations
 
-import json
 import logging
 
-import stripe
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from webhooks.services.receive import (
+    Receipt,
+    UnknownSource,
+    WebhookRejected,
+    outside_payment_receive,
+    stripe_webhook_receive,
+)
+
 logger = logging.getLogger(__name__)
+
+
+def _acknowledge(receipt: Receipt) -> JsonResponse:
+    return JsonResponse({"received": True, "duplicate": receipt.duplicate, "status": receipt.status})
+
+
+def _refuse(request: HttpRequest, exc: WebhookRejected, status: int = 400) -> JsonResponse:
+    # Log the reason and the sender, never the body: it carries shoppers' personal data.
+    logger.warning("webhook refused on %s from %s: %s", request.path, request.META.get("REMOTE_ADDR"), exc)
+    return JsonResponse({"error": str(exc)}, status=status)
 
 
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    header = request.headers.get("Stripe-Signature", "")
-    for secret in settings.STRIPE_WEBHOOK_SECRETS:
-        try:
-            stripe.WebhookSignature.verify_header(
-                request.body.decode("utf-8", "replace"), header, secret, settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
-            )
-            break
-        except stripe.SignatureVerificationError:
-            continue
-    else:
-        logger.warning("stripe webhook refused: signature did not verify")
-        return JsonResponse({"error": "invalid signature"}, status=400)
     try:
-        event = json.loads(request.body)
-    except ValueError:
-        return JsonResponse({"error": "body is not JSON"}, status=400)
-    logger.info("stripe event %s %s verified", event.get("id"), event.get("type"))
-    return JsonResponse({"received": True})
+        receipt = stripe_webhook_receive(
+            body=request.body, signature_header=request.headers.get("Stripe-Signature", "")
+        )
+    except WebhookRejected as exc:
+        return _refuse(request, exc)
+    return _acknowledge(receipt)
+
+
+@csrf_exempt
+@require_POST
+def outside_payment_webhook(request: HttpRequest, source: str) -> HttpResponse:
+    try:
+        receipt = outside_payment_receive(
+            source=source,
+            body=request.body,
+            timestamp=request.headers.get("Payops-Timestamp", ""),
+            signature=request.headers.get("Payops-Signature", ""),
+        )
+    except UnknownSource:
+        return JsonResponse({"error": "unknown payment source"}, status=404)
+    except WebhookRejected as exc:
+        return _refuse(request, exc)
+    return _acknowledge(receipt)

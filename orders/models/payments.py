@@ -8,6 +8,8 @@ class PaymentMethod(models.TextChoices):
     CARD = "card", "Card"
     KONBINI = "konbini", "Konbini"
     BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    # Money confirmed outside Stripe: a deposit seen by the merchant's bank, cash on delivery.
+    OUTSIDE = "outside", "Paid outside Stripe"
 
 
 class Payment(models.Model):
@@ -28,8 +30,18 @@ class Payment(models.Model):
     next_action = models.JSONField(null=True, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
-    # `created` of the newest Stripe event applied, so an older event never overwrites newer data.
+    # Cumulative amount Stripe reports refunded on the charge.
+    amount_refunded = models.BigIntegerField(default=0, help_text="Minor units.")
+    # An open Radar review holds fulfilment until it closes.
+    review_open = models.BooleanField(default=False)
+    # Where the money came from when it was not Stripe (source name and its payment id).
+    outside_source = models.CharField(max_length=64, blank=True)
+    outside_reference = models.CharField(max_length=255, blank=True)
+    # `created` of the newest Stripe event applied per object kind, so an older event that
+    # arrives late never overwrites newer data (Stripe delivers out of order).
     last_event_created = models.BigIntegerField(null=True, blank=True)
+    last_charge_event_created = models.BigIntegerField(null=True, blank=True)
+    last_review_event_created = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -38,6 +50,11 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
             models.CheckConstraint(condition=Q(amount_received__gte=0), name="payment_received_not_negative"),
+            models.UniqueConstraint(
+                fields=["outside_source", "outside_reference"],
+                condition=~Q(outside_source=""),
+                name="payment_unique_outside_reference",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -56,6 +73,7 @@ class Refund(models.Model):
     reason = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=32, default="pending")
     failure_reason = models.CharField(max_length=255, blank=True)
+    last_event_created = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,3 +83,32 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return self.refund_id or f"refund {self.pk}"
+
+
+class Dispute(models.Model):
+    """A chargeback on a payment, as Stripe reports it."""
+
+    CLOSED_STATUSES = ("won", "lost", "warning_closed", "prevented")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    dispute_id = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=32)
+    reason = models.CharField(max_length=64, blank=True)
+    amount = models.BigIntegerField(help_text="Minor units.")
+    currency = models.CharField(max_length=3)
+    evidence_due_by = models.DateTimeField(null=True, blank=True)
+    # The order's status when the dispute opened, to return to when it is won.
+    order_status_before = models.CharField(max_length=32, blank=True)
+    last_event_created = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.dispute_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.CLOSED_STATUSES

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, Payment
-from orders.services.order_events import Cause, record_order_event
+from orders.services.order_events import Cause
 from orders.services.transitions import (
     lock_order,
     order_cancel,
@@ -53,7 +53,6 @@ def payment_apply_intent(
     """
     order = lock_order(Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
     payment = Payment.objects.select_for_update().get(pk=payment_id)
-    previous_remaining = payment.amount_remaining
 
     payment.intent_id = intent.id
     payment.status = intent.status
@@ -69,26 +68,13 @@ def payment_apply_intent(
     if intent.status == "requires_action":
         order.payment_expires_at = payment_expiry_for(method=payment.method, intent=intent, now=timezone.now())
         order.save(update_fields=["payment_expires_at", "updated_at"])
-    if _is_partial_funding(payment, previous_remaining):
-        record_order_event(
-            order=order,
-            type="payment.partially_funded",
-            cause=cause,
-            data={"amount_remaining": payment.amount_remaining, "amount_received": payment.amount_received},
-        )
     if move_order:
-        _move_order_for_intent(order, payment, cause)
+        move_order_for_intent(order, payment, cause)
     return payment
 
 
-def _is_partial_funding(payment: Payment, previous_remaining: int | None) -> bool:
-    remaining = payment.amount_remaining
-    if remaining is None or payment.status != "requires_action" or remaining >= payment.amount:
-        return False
-    return previous_remaining is None or remaining < previous_remaining
-
-
-def _move_order_for_intent(order: Order, payment: Payment, cause: Cause) -> None:
+def move_order_for_intent(order: Order, payment: Payment, cause: Cause) -> None:
+    """Move an unpaid order to where its PaymentIntent's status says it is, if the table allows."""
     target = _ORDER_STATUS_FOR_INTENT.get(payment.status)
     if payment.status == "requires_payment_method" and payment.failure_code:
         target = OrderStatus.PAYMENT_FAILED

@@ -80,3 +80,27 @@ def order_mark_needs_attention(*, order_id: int, cause: Cause, reason: str) -> O
     order = lock_order(order_id)
     _move(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={"reason": reason})
     return order
+
+
+@transaction.atomic
+def order_mark_refunded(
+    *, order_id: int, cause: Cause, data: dict[str, Any] | None = None, partial: bool = False
+) -> Order:
+    order = lock_order(order_id)
+    _move(order, OrderStatus.PARTIALLY_REFUNDED if partial else OrderStatus.REFUNDED, cause=cause, data=data)
+    return order
+
+
+@transaction.atomic
+def order_mark_disputed(*, order_id: int, cause: Cause, dispute_id: str) -> Order:
+    order = lock_order(order_id)
+    _move(order, OrderStatus.DISPUTED, cause=cause, data={"dispute": dispute_id})
+    return order
+
+
+@transaction.atomic
+def order_return_from_dispute(*, order_id: int, cause: Cause, status: str) -> Order:
+    """A dispute closed in the merchant's favour: the order goes back to where it was."""
+    order = lock_order(order_id)
+    _move(order, status, cause=cause, data={"reason": "dispute_won"})
+    return order

@@ -1,0 +1,265 @@
+"""Apply Stripe events to orders, in whatever order and however often Stripe delivers them.
+
+Each handler records the *facts* an event carries (a PaymentIntent snapshot, a refund, a dispute,
+a review) on the payment, guarded by the event's ``created`` time so an older event never
+overwrites newer data, then asks ``order_reconcile`` to move the order to where the facts say it
+is, through the transition table. Facts that are news in themselves (a partial funding, a refund
+that succeeded, a dispute) are written once as order events, whatever the arrival order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from orders.models import Dispute, Order, Payment, Refund
+from orders.services.order_events import Cause, record_order_event
+from orders.services.payments import payment_apply_intent
+from orders.services.reconcile import order_reconcile
+from orders.services.transitions import lock_order
+from payops.stripe.gateway import PaymentIntentData, StripeGateway, get_gateway
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StripeEvent:
+    id: str
+    type: str
+    created: int
+    object: dict[str, Any]
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> StripeEvent:
+        return cls(
+            id=payload["id"], type=payload["type"], created=int(payload["created"]), object=payload["data"]["object"]
+        )
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    applied: bool
+    detail: str
+
+
+def handle_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = None) -> EventOutcome:
+    handler = _HANDLERS.get(event.type)
+    if handler is None:
+        return EventOutcome(False, f"payops does not handle {event.type} events")
+    return handler(event, gateway or get_gateway())
+
+
+# --- payment_intent.* -----------------------------------------------------------------------
+
+
+def _on_payment_intent(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
+    intent = PaymentIntentData.from_stripe(event.object)
+    payment = _payment_for_intent(intent)
+    if payment is None:
+        return EventOutcome(False, f"PaymentIntent {intent.id} does not belong to a payops order")
+    return _apply_intent_event(payment_id=payment.pk, intent=intent, event=event, gateway=gateway)
+
+
+def _payment_for_intent(intent: PaymentIntentData) -> Payment | None:
+    payment = Payment.objects.filter(intent_id=intent.id).first()
+    if payment is not None:
+        return payment
+    # The event can overtake checkout's own write of the intent id: find it by our metadata.
+    order_id = intent.metadata.get("order_id", "")
+    if not order_id.isdigit():
+        return None
+    return Payment.objects.filter(order_id=int(order_id), intent_id=None).order_by("-pk").first()
+
+
+@transaction.atomic
+def _apply_intent_event(
+    *, payment_id: int, intent: PaymentIntentData, event: StripeEvent, gateway: StripeGateway
+) -> EventOutcome:
+    order = lock_order(Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    cause = Cause.webhook(event.id)
+    last = payment.last_event_created
+    if last is not None and event.created == last and intent.status != payment.status:
+        # Two events of the same second disagree: only Stripe knows which is current.
+        intent = gateway.retrieve_payment_intent(intent.id)
+    stale = last is not None and event.created < last
+    if not stale:
+        payment_apply_intent(payment_id=payment.pk, intent=intent, cause=cause, move_order=False)
+        Payment.objects.filter(pk=payment.pk).update(last_event_created=event.created)
+    if event.type == "payment_intent.partially_funded":
+        _record_fact_once(
+            order=order,
+            type="payment.partially_funded",
+            cause=cause,
+            data={"payment_intent": intent.id, "amount_remaining": intent.amount_remaining},
+        )
+    payment.refresh_from_db()
+    order_reconcile(order=order, payment=payment, cause=cause)
+    return EventOutcome(True, f"{'stale snapshot kept out; ' if stale else ''}order {order.number} is {order.status}")
+
+
+def _record_fact_once(*, order: Order, type: str, cause: Cause, data: dict[str, Any]) -> None:
+    """Record what one Stripe event told us, once even if the event is replayed."""
+    if not order.events.filter(type=type, cause_reference=cause.reference).exists():
+        record_order_event(order=order, type=type, cause=cause, data=data)
+
+
+# --- charge.refunded, refund.* ------------------------------------------------------------------
+
+
+def _on_charge_refunded(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
+    charge = event.object
+    payment = Payment.objects.filter(intent_id=charge.get("payment_intent")).first()
+    if payment is None:
+        return EventOutcome(False, f"charge {charge.get('id')} does not belong to a payops order")
+    with transaction.atomic():
+        order = lock_order(payment.order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        cause = Cause.webhook(event.id)
+        if payment.last_charge_event_created is None or event.created >= payment.last_charge_event_created:
+            payment.amount_refunded = int(charge.get("amount_refunded") or 0)
+            payment.last_charge_event_created = event.created
+            payment.save(update_fields=["amount_refunded", "last_charge_event_created", "updated_at"])
+        for refund in (charge.get("refunds") or {}).get("data") or []:
+            _upsert_refund(order=order, payment=payment, refund=refund, event=event, cause=cause)
+        order_reconcile(order=order, payment=payment, cause=cause)
+        return EventOutcome(True, f"order {order.number} refunded {payment.amount_refunded} in total")
+
+
+def _on_refund(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
+    refund = event.object
+    payment = Payment.objects.filter(intent_id=refund.get("payment_intent")).first()
+    if payment is None:
+        return EventOutcome(False, f"refund {refund.get('id')} does not belong to a payops order")
+    with transaction.atomic():
+        order = lock_order(payment.order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        cause = Cause.webhook(event.id)
+        _upsert_refund(order=order, payment=payment, refund=refund, event=event, cause=cause)
+        order_reconcile(order=order, payment=payment, cause=cause)
+        return EventOutcome(True, f"refund {refund.get('id')} is {refund.get('status')}")
+
+
+_FINAL_REFUND_STATUSES = ("succeeded", "failed", "canceled")
+
+
+def _upsert_refund(*, order: Order, payment: Payment, refund: dict[str, Any], event: StripeEvent, cause: Cause) -> None:
+    row, created = Refund.objects.select_for_update().get_or_create(
+        refund_id=refund["id"],
+        defaults={
+            "payment": payment,
+            "amount": int(refund["amount"]),
+            "currency": str(refund.get("currency", payment.currency)).upper(),
+            "status": refund.get("status") or "pending",
+            "failure_reason": refund.get("failure_reason") or "",
+            "reason": (refund.get("metadata") or {}).get("reason", "")[:255],
+            "last_event_created": event.created,
+        },
+    )
+    previous = None if created else row.status
+    if not created and (row.last_event_created is None or event.created >= row.last_event_created):
+        row.status = refund.get("status") or row.status
+        row.failure_reason = refund.get("failure_reason") or row.failure_reason
+        row.last_event_created = event.created
+        row.save(update_fields=["status", "failure_reason", "last_event_created", "updated_at"])
+    if row.status in _FINAL_REFUND_STATUSES and row.status != previous:
+        record_order_event(
+            order=order,
+            type=f"refund.{row.status}",
+            cause=cause,
+            data={"refund": row.refund_id, "amount": row.amount, "failure_reason": row.failure_reason},
+        )
+
+
+# --- charge.dispute.* --------------------------------------------------------------------------
+
+
+def _on_dispute(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
+    dispute = event.object
+    payment = Payment.objects.filter(intent_id=dispute.get("payment_intent")).first()
+    if payment is None:
+        return EventOutcome(False, f"dispute {dispute.get('id')} does not belong to a payops order")
+    with transaction.atomic():
+        order = lock_order(payment.order_id)
+        cause = Cause.webhook(event.id)
+        due = (dispute.get("evidence_details") or {}).get("due_by")
+        row, created = Dispute.objects.select_for_update().get_or_create(
+            dispute_id=dispute["id"],
+            defaults={
+                "payment": payment,
+                "status": dispute["status"],
+                "reason": dispute.get("reason") or "",
+                "amount": int(dispute["amount"]),
+                "currency": str(dispute.get("currency", payment.currency)).upper(),
+                "evidence_due_by": dt.datetime.fromtimestamp(int(due), tz=dt.UTC) if due else None,
+                "last_event_created": event.created,
+            },
+        )
+        was_closed = not created and not row.is_open
+        if not created and (row.last_event_created is None or event.created >= row.last_event_created):
+            row.status = dispute["status"]
+            row.last_event_created = event.created
+            row.save(update_fields=["status", "last_event_created", "updated_at"])
+        data = {"dispute": row.dispute_id, "reason": row.reason, "amount": row.amount}
+        if created:
+            due_by = row.evidence_due_by.isoformat() if row.evidence_due_by else None
+            record_order_event(
+                order=order, type="dispute.opened", cause=cause, data={**data, "evidence_due_by": due_by}
+            )
+        if not row.is_open and not was_closed:
+            record_order_event(order=order, type="dispute.closed", cause=cause, data={**data, "outcome": row.status})
+        order_reconcile(order=order, payment=Payment.objects.get(pk=payment.pk), cause=cause)
+        return EventOutcome(True, f"dispute {row.dispute_id} is {row.status}; order {order.number} is {order.status}")
+
+
+# --- review.* (Radar) ---------------------------------------------------------------------------
+
+
+def _on_review(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
+    review = event.object
+    payment = Payment.objects.filter(intent_id=review.get("payment_intent")).first()
+    if payment is None:
+        return EventOutcome(False, f"review {review.get('id')} does not belong to a payops order")
+    with transaction.atomic():
+        order = lock_order(payment.order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.last_review_event_created is None or event.created >= payment.last_review_event_created:
+            payment.review_open = bool(review.get("open"))
+            payment.last_review_event_created = event.created
+            payment.save(update_fields=["review_open", "last_review_event_created", "updated_at"])
+        kind = "opened" if event.type == "review.opened" else "closed"
+        _record_fact_once(
+            order=order,
+            type=f"payment.review_{kind}",
+            cause=Cause.webhook(event.id),
+            data={"review": review.get("id"), "reason": review.get("reason") or review.get("closed_reason") or ""},
+        )
+        return EventOutcome(True, f"review {review.get('id')} {kind}; fulfilment held: {payment.review_open}")
+
+
+_HANDLERS: dict[str, Callable[[StripeEvent, StripeGateway], EventOutcome]] = {
+    "payment_intent.requires_action": _on_payment_intent,
+    "payment_intent.processing": _on_payment_intent,
+    "payment_intent.partially_funded": _on_payment_intent,
+    "payment_intent.succeeded": _on_payment_intent,
+    "payment_intent.payment_failed": _on_payment_intent,
+    "payment_intent.canceled": _on_payment_intent,
+    "charge.refunded": _on_charge_refunded,
+    "refund.created": _on_refund,
+    "refund.updated": _on_refund,
+    "refund.failed": _on_refund,
+    "charge.refund.updated": _on_refund,
+    "charge.dispute.created": _on_dispute,
+    "charge.dispute.updated": _on_dispute,
+    "charge.dispute.closed": _on_dispute,
+    "review.opened": _on_review,
+    "review.closed": _on_review,
+}
+
+# The event types a Stripe webhook endpoint for payops subscribes to (stripe_webhook_sync).
+HANDLED_EVENT_TYPES: tuple[str, ...] = tuple(sorted(_HANDLERS))

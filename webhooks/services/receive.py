@@ -1,0 +1,227 @@
+"""Receiving webhooks: verify, store durably, acknowledge. Nothing slow happens here.
+
+A delivery is verified over its raw body, stored as an ``InboxEvent`` keyed by the provider's
+event id (a unique constraint makes redeliveries no-ops, also when two arrive at once), and
+handed to a worker after the transaction commits. If the broker is down the row waits for the
+sweep; the sender still gets its 2xx because the event is safe in the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from webhooks.models import InboxEvent, InboxStatus
+
+logger = logging.getLogger(__name__)
+
+STRIPE = "stripe"
+
+
+class WebhookRejected(Exception):
+    """A delivery we refuse (400): it is not stored, and the reason is safe to log."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    inbox_id: int | None
+    duplicate: bool
+    status: str
+
+
+def stripe_webhook_receive(*, body: bytes, signature_header: str) -> Receipt:
+    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+        raise WebhookRejected(f"body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes")
+    verify_stripe_signature(body=body, header=signature_header)
+    event = _parse_stripe_event(body)
+    ignored_reason = ""
+    if bool(event.get("livemode")) != settings.STRIPE_LIVEMODE:
+        mode = "live" if settings.STRIPE_LIVEMODE else "test"
+        ignored_reason = f"{'live' if event.get('livemode') else 'test'}-mode event on a {mode}-mode install"
+    return store_inbox_event(
+        provider=STRIPE,
+        event_id=event["id"],
+        type=event["type"],
+        api_version=str(event.get("api_version") or ""),
+        livemode=bool(event.get("livemode")),
+        event_created=int(event["created"]),
+        payload=event,
+        ignored_reason=ignored_reason,
+    )
+
+
+def verify_stripe_signature(*, body: bytes, header: str) -> None:
+    """Accept a signature made with any currently valid secret (Stripe rotates with overlap)."""
+    if not header:
+        raise WebhookRejected("missing Stripe-Signature header")
+    _reject_future_timestamp(header)
+    payload = body.decode("utf-8", errors="replace")
+    for refresh in (False, True):
+        for secret in _stripe_webhook_secrets(refresh=refresh):
+            try:
+                stripe.WebhookSignature.verify_header(
+                    payload, header, secret, settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+                )
+                return
+            except stripe.SignatureVerificationError:
+                continue
+    raise WebhookRejected("signature does not verify (wrong secret, altered body, or timestamp outside tolerance)")
+
+
+def _reject_future_timestamp(header: str) -> None:
+    # The stripe library refuses old timestamps only; one far ahead is as suspicious (or a
+    # badly skewed clock) and would stretch the replay window, so refuse it too.
+    timestamps = [part[2:] for part in header.split(",") if part.startswith("t=")]
+    if (
+        timestamps
+        and timestamps[0].isdigit()
+        and int(timestamps[0]) - time.time() > settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+    ):
+        raise WebhookRejected("timestamp outside tolerance (in the future)")
+
+
+def _stripe_webhook_secrets(*, refresh: bool) -> list[str]:
+    try:
+        from payops.aws.secrets import stripe_webhook_secrets
+    except ImportError:  # the secrets store is optional in development
+        return [] if refresh else list(settings.STRIPE_WEBHOOK_SECRETS)
+    return stripe_webhook_secrets(refresh=refresh)
+
+
+def _parse_stripe_event(body: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRejected("body is not JSON") from exc
+    if not isinstance(event, dict) or event.get("object") != "event":
+        raise WebhookRejected("body is not a Stripe event object")
+    problems = [
+        name
+        for name, ok in (
+            ("id", isinstance(event.get("id"), str) and event["id"].startswith("evt_") and len(event["id"]) <= 255),
+            ("type", isinstance(event.get("type"), str) and 0 < len(event["type"]) <= 128),
+            ("created", isinstance(event.get("created"), int) and not isinstance(event.get("created"), bool)),
+            ("data.object", isinstance(event.get("data"), dict) and isinstance(event["data"].get("object"), dict)),
+        )
+        if not ok
+    ]
+    if problems:
+        raise WebhookRejected(f"event is missing or has invalid: {', '.join(problems)}")
+    return event
+
+
+# --- payments confirmed outside Stripe -------------------------------------------------------
+
+
+def outside_payment_receive(*, source: str, body: bytes, timestamp: str, signature: str) -> Receipt:
+    secret = settings.PAYOPS_OUTSIDE_PAYMENT_SECRETS.get(source)
+    if not secret:
+        raise UnknownSource(source)
+    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+        raise WebhookRejected(f"body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes")
+    verify_outside_signature(secret=secret, body=body, timestamp=timestamp, signature=signature)
+    payment = _parse_outside_payment(body)
+    return store_inbox_event(
+        provider=f"outside:{source}",
+        event_id=payment["id"],
+        type="payment.received",
+        api_version="",
+        livemode=settings.STRIPE_LIVEMODE,
+        event_created=int(timestamp),
+        payload=payment,
+    )
+
+
+class UnknownSource(WebhookRejected):
+    pass
+
+
+def outside_signature(*, secret: str, body: bytes, timestamp: str) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"v1={digest}"
+
+
+def verify_outside_signature(*, secret: str, body: bytes, timestamp: str, signature: str) -> None:
+    if not timestamp.isdigit() or not signature:
+        raise WebhookRejected("missing or malformed Payops-Timestamp / Payops-Signature header")
+    if abs(time.time() - int(timestamp)) > settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS:
+        raise WebhookRejected("timestamp outside tolerance")
+    expected = outside_signature(secret=secret, body=body, timestamp=timestamp)
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+        raise WebhookRejected("signature does not verify")
+
+
+def _parse_outside_payment(body: bytes) -> dict[str, Any]:
+    try:
+        payment = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRejected("body is not JSON") from exc
+    if not isinstance(payment, dict):
+        raise WebhookRejected("body must be a JSON object")
+    expected = {"id": str, "order_number": str, "amount": int, "currency": str}
+    problems = [
+        name
+        for name, kind in expected.items()
+        if not isinstance(payment.get(name), kind) or isinstance(payment.get(name), bool) or payment.get(name) == ""
+    ]
+    if problems:
+        raise WebhookRejected(f"missing or invalid fields: {', '.join(problems)}")
+    if len(payment["id"]) > 255:
+        raise WebhookRejected("id is longer than 255 characters")
+    return {key: payment[key] for key in (*expected, "paid_at", "note") if key in payment}
+
+
+# --- storage -------------------------------------------------------------------------------
+
+
+def store_inbox_event(
+    *,
+    provider: str,
+    event_id: str,
+    type: str,
+    api_version: str,
+    livemode: bool,
+    event_created: int | None,
+    payload: dict[str, Any],
+    ignored_reason: str = "",
+) -> Receipt:
+    try:
+        with transaction.atomic():
+            row = InboxEvent.objects.create(
+                provider=provider,
+                event_id=event_id,
+                type=type,
+                api_version=api_version,
+                livemode=livemode,
+                event_created=event_created,
+                payload=payload,
+                status=InboxStatus.IGNORED if ignored_reason else InboxStatus.RECEIVED,
+                outcome=ignored_reason,
+            )
+            if not ignored_reason:
+                transaction.on_commit(lambda: enqueue_processing(row.pk), robust=True)
+    except IntegrityError:
+        existing = InboxEvent.objects.filter(provider=provider, event_id=event_id).values_list("pk", "status").first()
+        if existing is None:  # not a duplicate after all: let the caller see a real error
+            raise
+        return Receipt(inbox_id=existing[0], duplicate=True, status=existing[1])
+    return Receipt(inbox_id=row.pk, duplicate=False, status=row.status)
+
+
+def enqueue_processing(inbox_id: int) -> None:
+    from webhooks.tasks import process_inbox_event
+
+    try:
+        # retry=False: with the broker down, fail at once; the sweep will pick the row up.
+        process_inbox_event.apply_async(args=[inbox_id], retry=False)
+    except Exception:
+        logger.warning("could not enqueue inbox event %s; the sweep will process it", inbox_id, exc_info=True)
