@@ -235,6 +235,46 @@ class StripeGateway:
         return RefundData.from_stripe(refund)
 
 
+@dataclass(frozen=True)
+class WebhookEndpointData:
+    id: str
+    url: str
+    enabled_events: tuple[str, ...]
+    secret: str  # only returned by Stripe when the endpoint is created
+
+    @classmethod
+    def from_stripe(cls, obj: Any) -> WebhookEndpointData:
+        data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+        return cls(
+            id=data["id"],
+            url=data["url"],
+            enabled_events=tuple(data.get("enabled_events") or ()),
+            secret=data.get("secret") or "",
+        )
+
+
+class StripeWebhookAdmin:
+    """Managing payops's webhook endpoint at Stripe (an operator task, not a request path)."""
+
+    def __init__(self, gateway: StripeGateway) -> None:
+        self.client = gateway.client
+
+    @_translate_errors
+    def list_endpoints(self) -> list[WebhookEndpointData]:
+        page = self.client.v1.webhook_endpoints.list(params={"limit": 100})
+        return [WebhookEndpointData.from_stripe(item) for item in page.data]
+
+    @_translate_errors
+    def create_endpoint(self, *, url: str, events: list[str], api_version: str) -> WebhookEndpointData:
+        params: dict[str, Any] = {"url": url, "enabled_events": events, "api_version": api_version}
+        return WebhookEndpointData.from_stripe(self.client.v1.webhook_endpoints.create(params=params))  # type: ignore[arg-type]
+
+    @_translate_errors
+    def update_endpoint(self, endpoint_id: str, *, events: list[str]) -> WebhookEndpointData:
+        params: dict[str, Any] = {"enabled_events": events}
+        return WebhookEndpointData.from_stripe(self.client.v1.webhook_endpoints.update(endpoint_id, params=params))  # type: ignore[arg-type]
+
+
 @functools.cache
 def _gateway_for(api_key: str, api_base: str, timeout: float, retries: int) -> StripeGateway:
     return StripeGateway(api_key=api_key, api_base=api_base, timeout=timeout, max_network_retries=retries)
