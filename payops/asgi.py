@@ -14,9 +14,10 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from payops.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
-)
+
+def websocket_application():  # type: ignore[no-untyped-def]
+    # The Origin must be one of ALLOWED_HOSTS (read when this is built): no cross-site sockets.
+    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application()})

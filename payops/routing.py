@@ -1,5 +1,12 @@
-"""WebSocket routes. The live order-status consumers arrive with the Channels issue."""
+"""WebSocket routes (wrapped in AllowedHostsOriginValidator and the auth stack in asgi.py)."""
 
-from django.urls import URLPattern
+from django.urls import path, re_path
 
-websocket_urlpatterns: list[URLPattern] = []
+from orders.consumers import MerchantConsumer, NotFoundConsumer, OrderStatusConsumer
+
+websocket_urlpatterns = [
+    path("ws/orders/<str:token>/", OrderStatusConsumer.as_asgi()),
+    path("ws/merchant/", MerchantConsumer.as_asgi()),
+    # Any other socket path gets a clean close code instead of a routing error.
+    re_path(r"", NotFoundConsumer.as_asgi()),
+]

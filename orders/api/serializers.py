@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from orders.models import Order, Payment, Product
 from orders.models.payments import PaymentMethod
-from payops.money import Money
+from orders.presentation import money_json, next_action_for
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -56,11 +56,6 @@ class CheckoutRequestSerializer(StrictSerializer):
         return attrs
 
 
-def money_json(amount: int, currency: str) -> dict[str, Any]:
-    money = Money(amount, currency)
-    return {"amount": money.amount, "currency": money.currency, "display": money.format()}
-
-
 class ProductSerializer(serializers.ModelSerializer):
     price = serializers.SerializerMethodField()
     available = serializers.IntegerField(source="stock_available")
@@ -71,40 +66,6 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def get_price(self, product: Product) -> dict[str, Any]:
         return money_json(product.price_amount, product.currency)
-
-
-def next_action_for(payment: Payment) -> dict[str, Any] | None:
-    """What the shopper must do next, in a shape that does not depend on Stripe's."""
-    action = payment.next_action or {}
-    kind = action.get("type")
-    if kind == "konbini_display_details":
-        details = action["konbini_display_details"]
-        return {
-            "type": "konbini",
-            "expires_at": details.get("expires_at"),
-            "hosted_voucher_url": details.get("hosted_voucher_url"),
-            "stores": details.get("stores", {}),
-        }
-    if kind == "display_bank_transfer_instructions":
-        details = action["display_bank_transfer_instructions"]
-        addresses = details.get("financial_addresses") or [{}]
-        return {
-            "type": "bank_transfer",
-            "amount_remaining": details.get("amount_remaining"),
-            "currency": str(details.get("currency", payment.currency)).upper(),
-            "reference": details.get("reference"),
-            "hosted_instructions_url": details.get("hosted_instructions_url"),
-            "bank_account": addresses[0].get("zengin", {}),
-        }
-    if kind == "redirect_to_url":
-        return {"type": "three_d_secure", "url": action["redirect_to_url"]["url"]}
-    if (
-        payment.method == PaymentMethod.CARD
-        and payment.status == "requires_payment_method"
-        and not payment.failure_code
-    ):
-        return {"type": "confirm_card", "client_secret": payment.client_secret}
-    return None
 
 
 def payment_json(payment: Payment) -> dict[str, Any]:

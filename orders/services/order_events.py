@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from orders.models import Order, OrderEvent
 from orders.models.orders import EventCause
+from orders.services.live_updates import schedule_order_broadcast
 from orders.services.order_effects import after_order_event
 
 
@@ -66,4 +67,5 @@ def record_order_event(
         staff_user=cause.staff_user,
     )
     after_order_event(order=order, event=event)
+    schedule_order_broadcast(order=order, event=event)
     return event

@@ -18,3 +18,10 @@ def money(amount: int | None, currency: str) -> str:
 @register.filter
 def unix_datetime(value: int | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(int(value), tz=dt.UTC) if value else None
+
+
+@register.filter
+def event_label(event_type: str) -> str:
+    from orders.presentation import event_label as label
+
+    return label(event_type)

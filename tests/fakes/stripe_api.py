@@ -169,3 +169,6 @@ class FakeStripeServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+KONBINI_ACTION = konbini_next_action(2_000_000_000)
