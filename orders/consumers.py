@@ -36,15 +36,18 @@ class OrderStatusConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(allow_connection)(key=f"ws-order:{_client_address(self.scope)}"):
             await self.close(code=CLOSE_RATE_LIMITED)
             return
-        snapshot = await database_sync_to_async(_snapshot_for_token)(token)
-        if snapshot is None:
+        if not await database_sync_to_async(_order_exists)(token):
             await self.close(code=CLOSE_UNKNOWN_ORDER)
             return
+        # Join the group before reading the state: an update committed in between then reaches
+        # us as a message, and the snapshot is at least as new as anything before it.
         self.group = order_group(token)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # On every (re)connect the client gets the current state, so nothing between two
         # connections is lost.
-        await self.send_json(snapshot)
+        snapshot = await database_sync_to_async(_snapshot_for_token)(token)
+        if snapshot is not None:
+            await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:
         if self.group:
@@ -59,6 +62,10 @@ class OrderStatusConsumer(AsyncJsonWebsocketConsumer):
 
     async def order_update(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])
+
+
+def _order_exists(token: str) -> bool:
+    return is_token_shaped(token) and Order.objects.filter(token=token).exists()
 
 
 def _snapshot_for_token(token: str) -> dict[str, Any] | None:

@@ -29,12 +29,11 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + root.dataset.socketPath);
-    socket.onopen = function () {
+    socket.onmessage = function (event) {
+      // Live once the server has sent the current state (it subscribed us before reading it).
       retries = 0;
       connection.hidden = true;
       root.dataset.live = "connected";
-    };
-    socket.onmessage = function (event) {
       try {
         apply(JSON.parse(event.data));
       } catch (err) {

@@ -33,6 +33,8 @@ class StripeEvent:
     type: str
     created: int
     object: dict[str, Any]
+    # The PaymentIntent as Stripe has it now, when the event alone could not settle it.
+    current_intent: PaymentIntentData | None = None
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> StripeEvent:
@@ -47,22 +49,41 @@ class EventOutcome:
     detail: str
 
 
-def handle_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = None) -> EventOutcome:
+def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = None) -> StripeEvent:
+    """Fetch from Stripe what the event alone cannot settle, before any row is locked.
+
+    Two PaymentIntent events of the same second that disagree cannot be ordered by their
+    ``created``; the intent's current state from Stripe decides. No network call happens while
+    we hold locks, so this runs outside the processing transaction.
+    """
+    if not event.type.startswith("payment_intent."):
+        return event
+    intent = PaymentIntentData.from_stripe(event.object)
+    payment = _payment_for_intent(intent)
+    if payment is None or payment.last_event_created != event.created or intent.status == payment.status:
+        return event
+    current = (gateway or get_gateway()).retrieve_payment_intent(intent.id)
+    return StripeEvent(id=event.id, type=event.type, created=event.created, object=event.object, current_intent=current)
+
+
+def handle_stripe_event(event: StripeEvent) -> EventOutcome:
     handler = _HANDLERS.get(event.type)
     if handler is None:
         return EventOutcome(False, f"payops does not handle {event.type} events")
-    return handler(event, gateway or get_gateway())
+    return handler(event)
 
 
 # --- payment_intent.* -----------------------------------------------------------------------
 
 
-def _on_payment_intent(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
-    intent = PaymentIntentData.from_stripe(event.object)
+def _on_payment_intent(event: StripeEvent) -> EventOutcome:
+    intent = event.current_intent or PaymentIntentData.from_stripe(event.object)
     payment = _payment_for_intent(intent)
     if payment is None:
         return EventOutcome(False, f"PaymentIntent {intent.id} does not belong to a payops order")
-    return _apply_intent_event(payment_id=payment.pk, intent=intent, event=event, gateway=gateway)
+    return _apply_intent_event(
+        payment_id=payment.pk, intent=intent, event=event, fresh=event.current_intent is not None
+    )
 
 
 def _payment_for_intent(intent: PaymentIntentData) -> Payment | None:
@@ -77,20 +98,17 @@ def _payment_for_intent(intent: PaymentIntentData) -> Payment | None:
 
 
 @transaction.atomic
-def _apply_intent_event(
-    *, payment_id: int, intent: PaymentIntentData, event: StripeEvent, gateway: StripeGateway
-) -> EventOutcome:
+def _apply_intent_event(*, payment_id: int, intent: PaymentIntentData, event: StripeEvent, fresh: bool) -> EventOutcome:
+    """Apply an intent snapshot unless a newer one was applied already (``fresh``: read from
+    Stripe just now, so current whatever the event's time)."""
     order = lock_order(Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     cause = Cause.webhook(event.id)
     last = payment.last_event_created
-    if last is not None and event.created == last and intent.status != payment.status:
-        # Two events of the same second disagree: only Stripe knows which is current.
-        intent = gateway.retrieve_payment_intent(intent.id)
-    stale = last is not None and event.created < last
+    stale = not fresh and last is not None and event.created < last
     if not stale:
         payment_apply_intent(payment_id=payment.pk, intent=intent, cause=cause, move_order=False)
-        Payment.objects.filter(pk=payment.pk).update(last_event_created=event.created)
+        Payment.objects.filter(pk=payment.pk).update(last_event_created=max(event.created, last or 0))
     if event.type == "payment_intent.partially_funded":
         _record_fact_once(
             order=order,
@@ -112,7 +130,7 @@ def _record_fact_once(*, order: Order, type: str, cause: Cause, data: dict[str, 
 # --- charge.refunded, refund.* ------------------------------------------------------------------
 
 
-def _on_charge_refunded(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
+def _on_charge_refunded(event: StripeEvent) -> EventOutcome:
     charge = event.object
     payment = Payment.objects.filter(intent_id=charge.get("payment_intent")).first()
     if payment is None:
@@ -131,7 +149,7 @@ def _on_charge_refunded(event: StripeEvent, gateway: StripeGateway) -> EventOutc
         return EventOutcome(True, f"order {order.number} refunded {payment.amount_refunded} in total")
 
 
-def _on_refund(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
+def _on_refund(event: StripeEvent) -> EventOutcome:
     refund = event.object
     payment = Payment.objects.filter(intent_id=refund.get("payment_intent")).first()
     if payment is None:
@@ -179,7 +197,7 @@ def _upsert_refund(*, order: Order, payment: Payment, refund: dict[str, Any], ev
 # --- charge.dispute.* --------------------------------------------------------------------------
 
 
-def _on_dispute(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
+def _on_dispute(event: StripeEvent) -> EventOutcome:
     dispute = event.object
     payment = Payment.objects.filter(intent_id=dispute.get("payment_intent")).first()
     if payment is None:
@@ -220,7 +238,7 @@ def _on_dispute(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
 # --- review.* (Radar) ---------------------------------------------------------------------------
 
 
-def _on_review(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
+def _on_review(event: StripeEvent) -> EventOutcome:
     review = event.object
     payment = Payment.objects.filter(intent_id=review.get("payment_intent")).first()
     if payment is None:
@@ -242,7 +260,7 @@ def _on_review(event: StripeEvent, gateway: StripeGateway) -> EventOutcome:
         return EventOutcome(True, f"review {review.get('id')} {kind}; fulfilment held: {payment.review_open}")
 
 
-_HANDLERS: dict[str, Callable[[StripeEvent, StripeGateway], EventOutcome]] = {
+_HANDLERS: dict[str, Callable[[StripeEvent], EventOutcome]] = {
     "payment_intent.requires_action": _on_payment_intent,
     "payment_intent.processing": _on_payment_intent,
     "payment_intent.partially_funded": _on_payment_intent,

@@ -17,6 +17,7 @@ import pytest
 from asgiref.sync import SyncToAsync
 from daphne.testing import DaphneProcess
 from django.conf import settings
+from playwright.sync_api import expect
 
 CHROMIUM = shutil.which("chromium")
 SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
@@ -151,6 +152,8 @@ def page(browser: Any, payops_server: LiveServer) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 420, "height": 1100}, locale="ja-JP")
     page = context.new_page()
     page.set_default_timeout(20_000)
+    # These machines are small and noisy; a generous wait costs nothing when things are fast.
+    expect.set_options(timeout=20_000)
     yield page
     context.close()
 

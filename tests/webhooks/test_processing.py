@@ -26,7 +26,7 @@ def order_and_event():
 
 @pytest.fixture
 def broken_handler(monkeypatch):
-    def explode(event, gateway):
+    def explode(event):
         raise RuntimeError("database of the warehouse is down")
 
     monkeypatch.setitem(stripe_events._HANDLERS, "payment_intent.succeeded", explode)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from orders.services.order_events import Cause
 from orders.services.outside_payments import OutsidePaymentRefused, order_record_outside_payment
-from orders.services.stripe_events import EventOutcome, StripeEvent, handle_stripe_event
+from orders.services.stripe_events import EventOutcome, StripeEvent, handle_stripe_event, prepare_stripe_event
 from webhooks.models import InboxEvent, InboxStatus
 from webhooks.services.receive import STRIPE
 
@@ -50,11 +50,12 @@ def inbox_process(*, inbox_id: int, now: dt.datetime | None = None) -> Processin
     if attempt is None:
         return ProcessingResult(status="skipped")
     try:
+        prepared = prepare_inbox_event(InboxEvent.objects.get(pk=inbox_id))
         with transaction.atomic():
             row = InboxEvent.objects.select_for_update().get(pk=inbox_id)
             if row.status != InboxStatus.PROCESSING or row.attempts != attempt:
                 return ProcessingResult(status="skipped")  # our lease ran out and another worker took over
-            outcome = route_inbox_event(row)
+            outcome = route_inbox_event(row, prepared)
             row.status = InboxStatus.PROCESSED if outcome.applied else InboxStatus.IGNORED
             row.outcome = outcome.detail[:500]
             row.processed_at = timezone.now()
@@ -68,10 +69,17 @@ def inbox_process(*, inbox_id: int, now: dt.datetime | None = None) -> Processin
         return _record_failure(inbox_id=inbox_id, attempt=attempt, exc=exc)
 
 
-def route_inbox_event(row: InboxEvent) -> EventOutcome:
+def prepare_inbox_event(row: InboxEvent) -> StripeEvent | None:
+    """What must be read from the provider before processing, outside any transaction."""
+    if row.provider == STRIPE:
+        return prepare_stripe_event(StripeEvent.from_payload(row.payload))
+    return None
+
+
+def route_inbox_event(row: InboxEvent, prepared: StripeEvent | None) -> EventOutcome:
     """Hand an inbox row to the domain service for its provider."""
     if row.provider == STRIPE:
-        return handle_stripe_event(StripeEvent.from_payload(row.payload))
+        return handle_stripe_event(prepared or StripeEvent.from_payload(row.payload))
     if row.provider.startswith("outside:"):
         payment = row.payload
         return order_record_outside_payment(
