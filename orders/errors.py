@@ -54,3 +54,9 @@ class PaymentDeclinedAtCheckout(PaymentNotTaken):
 
 class PaymentProviderUnavailable(PaymentNotTaken):
     code = "payment_provider_unavailable"
+
+
+class ActionNotAllowed(OrderError):
+    """A staff or workflow action the order's current state does not allow; the message says why."""
+
+    code = "action_not_allowed"

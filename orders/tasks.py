@@ -17,3 +17,19 @@ def cancel_open_payment_intents(self, order_id: int) -> int:  # type: ignore[no-
         return order_cancel_open_payment_intents(order_id=order_id)
     except GatewayUnavailable as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def submit_requested_refunds() -> int:
+    """Refunds Stripe could not be asked for (it was unreachable) are asked again."""
+    from orders.services.refunds import refund_submit, refunds_awaiting_submission
+    from payops.stripe.gateway import GatewayUnavailable
+
+    submitted = 0
+    for refund_id in refunds_awaiting_submission():
+        try:
+            refund_submit(refund_id=refund_id)
+            submitted += 1
+        except GatewayUnavailable:
+            break  # still down: the next sweep tries again
+    return submitted

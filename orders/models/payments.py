@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -71,8 +72,12 @@ class Refund(models.Model):
     amount = models.BigIntegerField(help_text="Minor units.")
     currency = models.CharField(max_length=3)
     reason = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=32, default="pending")
+    # "requested" until Stripe has answered; then Stripe's status (pending, succeeded, failed...).
+    status = models.CharField(max_length=32, default="requested")
     failure_reason = models.CharField(max_length=255, blank=True)
+    # Who asked, and the key of their request: a second submit of the same form is a no-op.
+    request_key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     last_event_created = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

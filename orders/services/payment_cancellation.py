@@ -1,4 +1,4 @@
-"""Cancel the Stripe PaymentIntents an order no longer needs (it was paid another way)."""
+"""Cancel the Stripe PaymentIntents an order no longer needs (cancelled, or paid another way)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,13 @@ def order_cancel_open_payment_intents(*, order_id: int) -> int:
             raise
         except GatewayError:
             intent = gateway.retrieve_payment_intent(payment.intent_id or "")
-        # Record Stripe's view; the order already has its status from the other payment.
+        # Record Stripe's view. A cancelled intent does not move the order (the caller decides
+        # what it becomes); one that turned out to be paid does.
         payment_apply_intent(
-            payment_id=payment.pk, intent=intent, cause=Cause.system("paid-elsewhere"), move_order=False
+            payment_id=payment.pk,
+            intent=intent,
+            cause=Cause.system("intent-cancel"),
+            move_order=intent.status == "succeeded",
         )
         cancelled += intent.status == "canceled"
     return cancelled

@@ -40,7 +40,11 @@ def order_reconcile(*, order: Order, payment: Payment, cause: Cause) -> None:
 
 def refunded_amount(payment: Payment) -> int:
     """What Stripe has refunded: the charge's total, or the sum of refunds we know of if larger."""
-    known = payment.refunds.exclude(status__in=["failed", "canceled"]).aggregate(total=Sum("amount"))["total"] or 0
+    # "requested" is ours alone until Stripe answers: it holds the amount but has not moved money.
+    known = (
+        payment.refunds.exclude(status__in=["requested", "failed", "canceled"]).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
     return max(payment.amount_refunded, known)
 
 

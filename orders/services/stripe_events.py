@@ -167,6 +167,7 @@ _FINAL_REFUND_STATUSES = ("succeeded", "failed", "canceled")
 
 
 def _upsert_refund(*, order: Order, payment: Payment, refund: dict[str, Any], event: StripeEvent, cause: Cause) -> None:
+    _claim_our_requested_refund(refund)
     row, created = Refund.objects.select_for_update().get_or_create(
         refund_id=refund["id"],
         defaults={
@@ -190,8 +191,15 @@ def _upsert_refund(*, order: Order, payment: Payment, refund: dict[str, Any], ev
             order=order,
             type=f"refund.{row.status}",
             cause=cause,
-            data={"refund": row.refund_id, "amount": row.amount, "failure_reason": row.failure_reason},
+            data={"refund_id": row.refund_id, "amount": row.amount, "failure_reason": row.failure_reason},
         )
+
+
+def _claim_our_requested_refund(refund: dict[str, Any]) -> None:
+    """A refund payops asked for is known by our row id in its metadata before we learn its id."""
+    ours = str((refund.get("metadata") or {}).get("payops_refund_id", ""))
+    if ours.isdigit():
+        Refund.objects.filter(pk=int(ours), refund_id=None).update(refund_id=refund["id"])
 
 
 # --- charge.dispute.* --------------------------------------------------------------------------

@@ -21,7 +21,7 @@ def lock_order(order_id: int) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
-def _move(order: Order, target: str, *, cause: Cause, data: dict[str, Any] | None = None) -> OrderEvent:
+def move_order(order: Order, target: str, *, cause: Cause, data: dict[str, Any] | None = None) -> OrderEvent:
     ensure_transition_allowed(order.status, target)
     from_status = order.status
     order.status = target
@@ -34,7 +34,7 @@ def _move(order: Order, target: str, *, cause: Cause, data: dict[str, Any] | Non
 @transaction.atomic
 def order_mark_awaiting_payment(*, order_id: int, cause: Cause, data: dict[str, Any] | None = None) -> Order:
     order = lock_order(order_id)
-    _move(order, OrderStatus.AWAITING_PAYMENT, cause=cause, data=data)
+    move_order(order, OrderStatus.AWAITING_PAYMENT, cause=cause, data=data)
     return order
 
 
@@ -44,17 +44,19 @@ def order_mark_paid(*, order_id: int, cause: Cause, data: dict[str, Any] | None 
     order = lock_order(order_id)
     ensure_transition_allowed(order.status, OrderStatus.PAID)
     if not rereserve_order_stock(order):
-        _move(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={**(data or {}), "reason": "paid_without_stock"})
+        move_order(
+            order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={**(data or {}), "reason": "paid_without_stock"}
+        )
         return order
     order.paid_at = timezone.now()
-    _move(order, OrderStatus.PAID, cause=cause, data=data)
+    move_order(order, OrderStatus.PAID, cause=cause, data=data)
     return order
 
 
 @transaction.atomic
 def order_mark_payment_failed(*, order_id: int, cause: Cause, reason_code: str, reason_message: str) -> Order:
     order = lock_order(order_id)
-    _move(order, OrderStatus.PAYMENT_FAILED, cause=cause, data={"code": reason_code, "message": reason_message})
+    move_order(order, OrderStatus.PAYMENT_FAILED, cause=cause, data={"code": reason_code, "message": reason_message})
     release_order_stock(order)
     return order
 
@@ -62,7 +64,7 @@ def order_mark_payment_failed(*, order_id: int, cause: Cause, reason_code: str, 
 @transaction.atomic
 def order_expire(*, order_id: int, cause: Cause) -> Order:
     order = lock_order(order_id)
-    _move(order, OrderStatus.EXPIRED, cause=cause)
+    move_order(order, OrderStatus.EXPIRED, cause=cause)
     release_order_stock(order)
     return order
 
@@ -70,7 +72,7 @@ def order_expire(*, order_id: int, cause: Cause) -> Order:
 @transaction.atomic
 def order_cancel(*, order_id: int, cause: Cause, reason: str = "") -> Order:
     order = lock_order(order_id)
-    _move(order, OrderStatus.CANCELLED, cause=cause, data={"reason": reason} if reason else None)
+    move_order(order, OrderStatus.CANCELLED, cause=cause, data={"reason": reason} if reason else None)
     release_order_stock(order)
     return order
 
@@ -78,7 +80,7 @@ def order_cancel(*, order_id: int, cause: Cause, reason: str = "") -> Order:
 @transaction.atomic
 def order_mark_needs_attention(*, order_id: int, cause: Cause, reason: str) -> Order:
     order = lock_order(order_id)
-    _move(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={"reason": reason})
+    move_order(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={"reason": reason})
     return order
 
 
@@ -87,14 +89,14 @@ def order_mark_refunded(
     *, order_id: int, cause: Cause, data: dict[str, Any] | None = None, partial: bool = False
 ) -> Order:
     order = lock_order(order_id)
-    _move(order, OrderStatus.PARTIALLY_REFUNDED if partial else OrderStatus.REFUNDED, cause=cause, data=data)
+    move_order(order, OrderStatus.PARTIALLY_REFUNDED if partial else OrderStatus.REFUNDED, cause=cause, data=data)
     return order
 
 
 @transaction.atomic
 def order_mark_disputed(*, order_id: int, cause: Cause, dispute_id: str) -> Order:
     order = lock_order(order_id)
-    _move(order, OrderStatus.DISPUTED, cause=cause, data={"dispute": dispute_id})
+    move_order(order, OrderStatus.DISPUTED, cause=cause, data={"dispute": dispute_id})
     return order
 
 
@@ -102,5 +104,5 @@ def order_mark_disputed(*, order_id: int, cause: Cause, dispute_id: str) -> Orde
 def order_return_from_dispute(*, order_id: int, cause: Cause, status: str) -> Order:
     """A dispute closed in the merchant's favour: the order goes back to where it was."""
     order = lock_order(order_id)
-    _move(order, status, cause=cause, data={"reason": "dispute_won"})
+    move_order(order, status, cause=cause, data={"reason": "dispute_won"})
     return order

@@ -229,8 +229,14 @@ class StripeGateway:
         return PaymentIntentData.from_stripe(intent)
 
     @_translate_errors
-    def create_refund(self, *, intent_id: str, amount: int, reason: str, idempotency_key: str) -> RefundData:
-        params: dict[str, Any] = {"payment_intent": intent_id, "amount": amount, "metadata": {"reason": reason[:500]}}
+    def create_refund(
+        self, *, intent_id: str, amount: int, reason: str, idempotency_key: str, metadata: dict[str, str] | None = None
+    ) -> RefundData:
+        params: dict[str, Any] = {
+            "payment_intent": intent_id,
+            "amount": amount,
+            "metadata": {**(metadata or {}), "reason": reason[:500]},
+        }
         refund = self.client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})  # type: ignore[arg-type]
         return RefundData.from_stripe(refund)
 

@@ -1,0 +1,117 @@
+"""Fulfilment transitions: the steps between paid and completed, used by the fulfilment
+workflow and by staff. Each locks the order, asks the transition table and records its event."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from orders.errors import ActionNotAllowed
+from orders.models import Order, Product, Shipment
+from orders.models.orders import StockState
+from orders.services.order_events import Cause, record_order_event
+from orders.services.stock import lock_products
+from orders.services.transitions import lock_order, move_order
+from orders.state_machine import OrderStatus, is_transition_allowed
+
+
+def _ensure(order: Order, target: str, action: str) -> None:
+    if not is_transition_allowed(order.status, target):
+        raise ActionNotAllowed(f"cannot {action}: order {order.number} is {order.get_status_display().lower()}")
+
+
+@transaction.atomic
+def order_start_fulfilment(*, order_id: int, cause: Cause) -> Order:
+    """Paid → fulfilling, turning the reservation into a committed stock movement."""
+    order = lock_order(order_id)
+    if order.status == OrderStatus.FULFILLING:
+        return order
+    _ensure(order, OrderStatus.FULFILLING, "start fulfilment")
+    commit_order_stock(order)
+    move_order(order, OrderStatus.FULFILLING, cause=cause)
+    return order
+
+
+def commit_order_stock(order: Order) -> bool:
+    """Reserved units leave the warehouse's count. Idempotent."""
+    if order.stock_state != StockState.RESERVED:
+        return False
+    quantities = dict(order.lines.values_list("product_id", "quantity"))
+    lock_products(sorted(quantities))
+    for pk, quantity in sorted(quantities.items()):
+        Product.objects.filter(pk=pk).update(
+            stock_on_hand=F("stock_on_hand") - quantity, stock_reserved=F("stock_reserved") - quantity
+        )
+    order.stock_state = StockState.COMMITTED
+    order.save(update_fields=["stock_state", "updated_at"])
+    return True
+
+
+@transaction.atomic
+def order_request_approval(*, order_id: int, cause: Cause, reasons: list[str]) -> Order:
+    order = lock_order(order_id)
+    if order.status == OrderStatus.AWAITING_APPROVAL:
+        return order
+    _ensure(order, OrderStatus.AWAITING_APPROVAL, "ask for approval")
+    move_order(order, OrderStatus.AWAITING_APPROVAL, cause=cause, data={"reasons": reasons})
+    return order
+
+
+@transaction.atomic
+def order_approve(*, order_id: int, cause: Cause, note: str = "") -> Order:
+    order = lock_order(order_id)
+    if order.status != OrderStatus.AWAITING_APPROVAL:
+        raise ActionNotAllowed(f"order {order.number} is not waiting for approval ({order.status})")
+    move_order(order, OrderStatus.FULFILLING, cause=cause, data={"approved": True, "note": note[:500]})
+    return order
+
+
+@transaction.atomic
+def order_mark_shipped(
+    *, order_id: int, cause: Cause, carrier: str, tracking_number: str, tracking_url: str = ""
+) -> Order:
+    order = lock_order(order_id)
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    if not carrier or not tracking_number:
+        raise ActionNotAllowed("a shipment needs a carrier and a tracking number")
+    if (
+        order.status == OrderStatus.SHIPPED
+        and order.shipments.filter(carrier=carrier, tracking_number=tracking_number).exists()
+    ):
+        return order  # the same shipment entered twice
+    _ensure(order, OrderStatus.SHIPPED, "mark as shipped")
+    try:
+        with transaction.atomic():
+            Shipment.objects.create(
+                order=order,
+                carrier=carrier[:64],
+                tracking_number=tracking_number[:128],
+                tracking_url=tracking_url[:200],
+                shipped_by=cause.staff_user,
+            )
+    except IntegrityError:
+        return order
+    move_order(
+        order,
+        OrderStatus.SHIPPED,
+        cause=cause,
+        data={"carrier": carrier, "tracking_number": tracking_number, "tracking_url": tracking_url},
+    )
+    return order
+
+
+@transaction.atomic
+def order_complete(*, order_id: int, cause: Cause) -> Order:
+    order = lock_order(order_id)
+    if order.status == OrderStatus.COMPLETED:
+        return order
+    _ensure(order, OrderStatus.COMPLETED, "complete")
+    move_order(order, OrderStatus.COMPLETED, cause=cause)
+    return order
+
+
+@transaction.atomic
+def order_note(*, order_id: int, cause: Cause, text: str) -> None:
+    """A staff note on the timeline (no status change)."""
+    order = lock_order(order_id)
+    record_order_event(order=order, type="staff.note", cause=cause, data={"text": text[:2000]})
