@@ -16,6 +16,7 @@ from orders.models import Order, OrderEvent
 from orders.models.orders import EventCause
 from orders.services.live_updates import schedule_order_broadcast
 from orders.services.order_effects import after_order_event
+from orders.services.workflow_triggers import schedule_workflow_triggers
 
 
 @dataclass(frozen=True)
@@ -68,4 +69,5 @@ def record_order_event(
     )
     after_order_event(order=order, event=event)
     schedule_order_broadcast(order=order, event=event)
+    schedule_workflow_triggers(order=order, event=event)
     return event
