@@ -20,5 +20,7 @@ app.conf.task_queues = [
 app.conf.task_routes = {
     "orders.tasks.*": {"queue": "payments"},
     "webhooks.tasks.*": {"queue": "webhooks"},
+    "payops.outbox.tasks.*": {"queue": "outbox"},
+    "payops.mail.tasks.*": {"queue": "mail"},
 }
 app.autodiscover_tasks()

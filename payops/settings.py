@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "orders",
     "webhooks",
     "payops.simulator",
+    "payops.aws",
+    "payops.outbox",
+    "payops.mail",
 ]
 
 MIDDLEWARE = [
@@ -223,3 +226,47 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"stripe": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
+
+# --- AWS, outbox, mail, secrets -----------------------------------------------------------
+# payops/aws/ builds its clients from these when a client is needed (not at import).
+# PAYOPS_AWS: "aws" (real AWS, production default), "embedded" (moto started by
+# `manage.py aws_embedded_up`, development default), "off" (nothing is sent; rows wait).
+PAYOPS_AWS = env.str("PAYOPS_AWS", default="aws" if PRODUCTION else "embedded")
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
+AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="ap-northeast-1"))
+# botocore's own retries per call (first try included); payops's rows retry on top of these.
+AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=3)
+AWS_CONNECT_TIMEOUT_SECONDS = env.float("AWS_CONNECT_TIMEOUT_SECONDS", default=3.0)
+AWS_READ_TIMEOUT_SECONDS = env.float("AWS_READ_TIMEOUT_SECONDS", default=10.0)
+PAYOPS_EMBEDDED_AWS_STATE_FILE = env.path("PAYOPS_EMBEDDED_AWS_STATE_FILE", default=VAR_DIR / "aws-embedded.json")
+PAYOPS_EVENT_BUS_NAME = env.str("PAYOPS_EVENT_BUS_NAME", default="payops-orders")
+PAYOPS_EVENTS_STACK_NAME = env.str("PAYOPS_EVENTS_STACK_NAME", default="payops-events")
+# EventBridge's limit per PutEvents entry and per call (256 KB).
+PAYOPS_EVENT_MAX_BYTES = env.int("PAYOPS_EVENT_MAX_BYTES", default=256 * 1024)
+PAYOPS_OUTBOX_BATCH_SIZE = env.int("PAYOPS_OUTBOX_BATCH_SIZE", default=50)
+PAYOPS_OUTBOX_MAX_ATTEMPTS = env.int("PAYOPS_OUTBOX_MAX_ATTEMPTS", default=10)
+PAYOPS_OUTBOX_SWEEP_SECONDS = env.int("PAYOPS_OUTBOX_SWEEP_SECONDS", default=15)
+PAYOPS_OUTBOX_RETENTION_DAYS = env.int("PAYOPS_OUTBOX_RETENTION_DAYS", default=14)
+PAYOPS_MAIL_FROM = _required_in_production("PAYOPS_MAIL_FROM", "payops demo shop <orders@payops.example>")
+PAYOPS_MAIL_CONFIGURATION_SET = env.str("PAYOPS_MAIL_CONFIGURATION_SET", default="")
+PAYOPS_MAIL_MAX_ATTEMPTS = env.int("PAYOPS_MAIL_MAX_ATTEMPTS", default=8)
+PAYOPS_MAIL_SWEEP_SECONDS = env.int("PAYOPS_MAIL_SWEEP_SECONDS", default=30)
+# A mail claimed for sending longer ago than this lost its worker mid-send (see ADR 0006).
+PAYOPS_MAIL_SEND_LEASE_SECONDS = env.int("PAYOPS_MAIL_SEND_LEASE_SECONDS", default=600)
+PAYOPS_SECRETS_BACKEND = env.str("PAYOPS_SECRETS_BACKEND", default="env")
+PAYOPS_SECRETS_ID = env.str("PAYOPS_SECRETS_ID", default="payops/stripe")
+PAYOPS_SECRETS_SSM_PATH = env.str("PAYOPS_SECRETS_SSM_PATH", default="/payops/")
+PAYOPS_SECRETS_TTL_SECONDS = env.int("PAYOPS_SECRETS_TTL_SECONDS", default=300)
+# At most one forced refresh (after a webhook signature failure) per this many seconds.
+PAYOPS_SECRETS_MIN_REFRESH_SECONDS = env.int("PAYOPS_SECRETS_MIN_REFRESH_SECONDS", default=30)
+# Error reports and log lines never show a loaded secret value, DEBUG or not.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "payops.aws.secrets.SecretsExceptionReporterFilter"
+LOGGING.setdefault("filters", {})["redact_secrets"] = {"()": "payops.aws.secrets.RedactSecretsFilter"}  # type: ignore[index]
+for _handler in LOGGING["handlers"].values():  # type: ignore[attr-defined]
+    _handler.setdefault("filters", []).append("redact_secrets")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "outbox-sweep": {"task": "payops.outbox.tasks.sweep_outbox", "schedule": PAYOPS_OUTBOX_SWEEP_SECONDS},
+        "mail-sweep": {"task": "payops.mail.tasks.sweep_mail", "schedule": PAYOPS_MAIL_SWEEP_SECONDS},
+    }
+)

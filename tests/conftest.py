@@ -34,3 +34,13 @@ def fake_stripe(_fake_stripe_server: FakeStripeServer, settings: pytest.FixtureR
     _fake_stripe_server.reset()
     yield _fake_stripe_server.fake
     _fake_stripe_server.reset()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _aws_off_unless_asked() -> Iterator[None]:
+    """No test reaches AWS (or a developer's embedded moto) unless it uses the ``aws`` fixture
+    of tests/aws_fixtures.py; outbox rows and mails written by other tests simply wait."""
+    from django.test import override_settings
+
+    with override_settings(PAYOPS_AWS="off", AWS_ENDPOINT_URL="", PAYOPS_SECRETS_BACKEND="env"):
+        yield
