@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness as h  # noqa: E402
+import _harness as h
 
 SECRET = "whsec_bench_live"
 REDIS_URL = "redis://127.0.0.1:6379/9"
