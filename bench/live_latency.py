@@ -338,11 +338,12 @@ def main() -> None:
     ]
     h.print_table(["path", "messages", "p50 ms", "p95 ms", "max ms"], rows)
     print()
+    p50_ratio = h.ratio(percentile(live, 50), percentile(base, 50))
+    p95_ratio = h.ratio(percentile(live, 95), percentile(base, 95))
+    print(f"ratio live/baseline p50: {p50_ratio}   p95: {p95_ratio}")
     print(
-        f"ratio live/baseline p50: {h.ratio(percentile(live, 50), percentile(base, 50))}   p95: {h.ratio(percentile(live, 95), percentile(base, 95))}"
-    )
-    print(
-        f"fan-out: {args.fanout} sockets on one server process connected in {connect_s:.1f} s; one broadcast reached all in {fanout_s * 1000:.0f} ms"
+        f"fan-out: {args.fanout} sockets on one server process connected in {connect_s:.1f} s; "
+        f"one broadcast reached all in {fanout_s * 1000:.0f} ms"
     )
     print(f"mean live latency {statistics.mean(live) * 1000:.1f} ms over {args.events} webhooks")
     h.dump_json(
