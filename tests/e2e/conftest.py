@@ -52,12 +52,6 @@ def _make_application() -> Any:
     return ASGIStaticFilesHandler(application)
 
 
-def _use_test_database() -> None:
-    from channels.testing.live import set_database_connection
-
-    set_database_connection()
-
-
 class PayopsServerProcess(DaphneProcess):
     def run(self) -> None:
         # The fork inherits asgiref's one-thread executor from the parent; if the parent used it,
@@ -73,7 +67,9 @@ class LiveServer:
         self.process: PayopsServerProcess | None = None
 
     def start(self) -> None:
-        self.process = PayopsServerProcess("127.0.0.1", _make_application, setup=_use_test_database, port=self.port)
+        # The fork inherits settings that already name the test database (Django switched them when
+        # it created it), so the server needs no database setup of its own.
+        self.process = PayopsServerProcess("127.0.0.1", _make_application, port=self.port)
         self.process.start()
         if not self.process.ready.wait(timeout=30):
             raise RuntimeError("the live server did not start")
