@@ -26,6 +26,10 @@ EVENT_SOURCE = "payops.orders"
 _PUBLIC_DATA_FIELDS = frozenset(
     {
         "amount",
+        "approved",
+        "dispute",
+        "failure_reason",
+        "outcome",
         "amount_received",
         "amount_refunded",
         "amount_remaining",
@@ -37,16 +41,21 @@ _PUBLIC_DATA_FIELDS = frozenset(
         "payment_intent",
         "reason",
         "refund_id",
+        "review",
         "total",
         "tracking_number",
         "tracking_url",
     }
 )
+# Staff notes are working notes inside payops, not facts for other systems.
+_UNPUBLISHED_TYPES = frozenset({"staff.note"})
 _MAX_TEXT = 500
 _DELAYED_METHODS = frozenset({"konbini", "bank_transfer"})
 
 
 def after_order_event(*, order: Order, event: OrderEvent) -> None:
+    if event.type in _UNPUBLISHED_TYPES:
+        return
     payment = order.payments.order_by("-pk").first()
     outbox_enqueue(
         source=EVENT_SOURCE,
@@ -127,13 +136,13 @@ def _mails_for(*, order: Order, event: OrderEvent, payment: Payment | None) -> l
             return [(MailTemplate.PAYMENT_EXPIRED, MailTemplate.PAYMENT_EXPIRED, {"method": method})]
         context = {"method": method, "reason": str(data.get("message") or data.get("code") or "")[:_MAX_TEXT]}
         return [(MailTemplate.PAYMENT_FAILED, f"{MailTemplate.PAYMENT_FAILED}:{event.sequence}", context)]
-    if event.type in ("order.refunded", "order.partially_refunded"):
-        refunded = data.get("amount_refunded", data.get("amount"))
-        context = {
-            "full_refund": event.type == "order.refunded",
-            "refund": {"amount": _amount(refunded), "currency": order.currency} if refunded is not None else None,
-        }
-        return [(MailTemplate.REFUND_ISSUED, f"{MailTemplate.REFUND_ISSUED}:{event.sequence}", context)]
+    if event.type == "refund.succeeded":
+        # One mail per refund, with its own amount. order.refunded / order.partially_refunded
+        # follow from the same refund (or from a lost dispute, which is no refund of ours).
+        refund_id = str(data.get("refund_id") or event.sequence)
+        refund = {"amount": _amount(data["amount"]), "currency": order.currency} if "amount" in data else None
+        context = {"refund": refund, "full_refund": bool(refund) and refund["amount"] >= order.total_amount}
+        return [(MailTemplate.REFUND_ISSUED, f"{MailTemplate.REFUND_ISSUED}:{refund_id}", context)]
     if event.type == "order.shipped":
         context = {key: str(data.get(key) or "")[:_MAX_TEXT] for key in ("carrier", "tracking_number", "tracking_url")}
         return [(MailTemplate.SHIPPED, f"{MailTemplate.SHIPPED}:{event.sequence}", context)]

@@ -15,6 +15,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from payops.aws.client import aws_client, error_code, wire_logs_suppressed
 
+_NOT_JSON = object()
+
 
 class SecretFormatError(ValueError):
     """The secret exists but is not what payops expects (the message never repeats the value)."""
@@ -30,8 +32,11 @@ def get_json_secret(secret_id: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError:
-        # "from None": the JSON error keeps the document, which is the secret itself.
-        raise SecretFormatError(f"secret {secret_id!r} is not valid JSON") from None
+        value = _NOT_JSON
+    if value is _NOT_JSON:
+        # Raised outside the except block: the JSON error keeps the document (the secret
+        # itself), and it must not ride along as this exception's context.
+        raise SecretFormatError(f"secret {secret_id!r} is not valid JSON")
     if not isinstance(value, dict):
         raise SecretFormatError(f"secret {secret_id!r} must be a JSON object, not {type(value).__name__}")
     return value

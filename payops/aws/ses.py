@@ -60,11 +60,12 @@ def build_mime(mail: OutgoingMail) -> bytes:
     # A subject is one line: a newline in rendered text must not become a header injection.
     message["Subject"] = " ".join(mail.subject.split())
     message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
-    message["Content-Language"] = mail.language
     for header, value in mail.headers.items():
         message[header] = " ".join(value.split())
     message.set_content(mail.text, charset="utf-8")
     message.add_alternative(mail.html, subtype="html", charset="utf-8")
+    # After the content: setting content clears every Content-* header already there.
+    message["Content-Language"] = mail.language
     return message.as_bytes()
 
 

@@ -14,7 +14,10 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
+from payops.aws.secrets import stripe_secret_key
 from payops.money import Money
 
 logger = logging.getLogger(__name__)
@@ -286,10 +289,18 @@ def _gateway_for(api_key: str, api_base: str, timeout: float, retries: int) -> S
     return StripeGateway(api_key=api_key, api_base=api_base, timeout=timeout, max_network_retries=retries)
 
 
+@sensitive_variables()
 def get_gateway() -> StripeGateway:
-    """The configured gateway, read lazily so tests and the secrets store can change settings."""
+    """The configured gateway, read lazily so tests and the secrets store can change settings.
+
+    The key comes from the secrets store (``payops.aws.secrets``: environment in development,
+    Secrets Manager or SSM in production); a rotated key gets a new client on the next call.
+    """
+    api_key = stripe_secret_key()
+    if settings.PAYMENT_SIMULATOR and api_key.startswith(("sk_live_", "rk_live_")):
+        raise ImproperlyConfigured("PAYMENT_SIMULATOR cannot run with a live Stripe key from the secrets store")
     return _gateway_for(
-        settings.STRIPE_SECRET_KEY,
+        api_key,
         settings.STRIPE_API_BASE,
         settings.STRIPE_TIMEOUT_SECONDS,
         settings.STRIPE_MAX_NETWORK_RETRIES,
