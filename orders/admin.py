@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orders.models import Customer, Order, OrderEvent, OrderLine, Payment, Product, Refund
+from orders.models import Customer, Dispute, Order, OrderEvent, OrderLine, Payment, Product, Refund, Shipment
 
 
 @admin.register(Product)
@@ -74,3 +74,22 @@ class OrderEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    list_display = ["dispute_id", "payment", "status", "reason", "amount", "evidence_due_by"]
+    list_filter = ["status", "reason"]
+    search_fields = ["dispute_id", "payment__order__number"]
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = ["order", "carrier", "tracking_number", "shipped_at", "shipped_by"]
+    search_fields = ["order__number", "tracking_number"]
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(admin.ModelAdmin):
+    list_display = ["order", "sku", "name", "quantity", "unit_price_amount"]
+    search_fields = ["order__number", "sku"]
