@@ -56,4 +56,5 @@ def order_status(request: HttpRequest, token: str) -> HttpResponse:
         # Same answer for a malformed and an unknown token: nothing to learn by probing.
         raise Http404("No such order") from None
     with translation.override(order.locale):
-        return render(request, "orders/status.html", {"order": order, "payment": order.current_payment})
+        payment = order.current_payment  # type: ignore[attr-defined]
+        return render(request, "orders/status.html", {"order": order, "payment": payment})

@@ -9,7 +9,7 @@ def process_inbox_event(inbox_id: int) -> str:
     # In the embedded profile tasks run inline: a countdown would not wait, so retries are
     # left to the sweep there. With a broker the retry is scheduled for its backoff time.
     if result.retry_in is not None and not current_app.conf.task_always_eager:
-        process_inbox_event.apply_async(args=[inbox_id], countdown=result.retry_in.total_seconds())
+        process_inbox_event.apply_async(args=(inbox_id,), countdown=result.retry_in.total_seconds())
     return result.status
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from orders.models import Order, OrderEvent
 from orders.models.orders import EventCause
@@ -25,7 +25,7 @@ class Cause:
 
     kind: str
     reference: str = ""
-    staff_user: AbstractBaseUser | None = field(default=None, compare=False)
+    staff_user: User | None = field(default=None, compare=False)
 
     @classmethod
     def customer(cls, reference: str = "") -> Cause:
@@ -40,7 +40,7 @@ class Cause:
         return cls(EventCause.WEBHOOK, event_id)
 
     @classmethod
-    def staff(cls, user: AbstractBaseUser, reference: str = "") -> Cause:
+    def staff(cls, user: User, reference: str = "") -> Cause:
         return cls(EventCause.STAFF, reference, user)
 
 

@@ -222,6 +222,6 @@ def enqueue_processing(inbox_id: int) -> None:
 
     try:
         # retry=False: with the broker down, fail at once; the sweep will pick the row up.
-        process_inbox_event.apply_async(args=[inbox_id], retry=False)
+        process_inbox_event.apply_async(args=(inbox_id,), retry=False)
     except Exception:
         logger.warning("could not enqueue inbox event %s; the sweep will process it", inbox_id, exc_info=True)
