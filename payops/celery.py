@@ -22,5 +22,6 @@ app.conf.task_routes = {
     "webhooks.tasks.*": {"queue": "webhooks"},
     "payops.outbox.tasks.*": {"queue": "outbox"},
     "payops.mail.tasks.*": {"queue": "mail"},
+    "payops.workflow.tasks.*": {"queue": "workflow"},
 }
 app.autodiscover_tasks()

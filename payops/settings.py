@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "payops.aws",
     "payops.outbox",
     "payops.mail",
+    "payops.workflow",
 ]
 
 MIDDLEWARE = [
@@ -269,4 +270,27 @@ CELERY_BEAT_SCHEDULE.update(
         "outbox-sweep": {"task": "payops.outbox.tasks.sweep_outbox", "schedule": PAYOPS_OUTBOX_SWEEP_SECONDS},
         "mail-sweep": {"task": "payops.mail.tasks.sweep_mail", "schedule": PAYOPS_MAIL_SWEEP_SECONDS},
     }
+)
+
+# --- Workflow (payops/workflow: the engine; orders/workflows: the fulfilment workflow) -----------
+# See docs/adr/0007-workflow-engine.md.
+# How often the recovery sweep runs: it fails steps whose worker died and sends due steps whose
+# message was lost; a step due further ahead than the ETA horizon gets no message until then.
+PAYOPS_WORKFLOW_SWEEP_SECONDS = env.int("PAYOPS_WORKFLOW_SWEEP_SECONDS", default=15)
+PAYOPS_WORKFLOW_ETA_HORIZON_SECONDS = env.int("PAYOPS_WORKFLOW_ETA_HORIZON_SECONDS", default=900)
+# A due step whose message has not run after this long is sent again.
+PAYOPS_WORKFLOW_REDISPATCH_SECONDS = env.int("PAYOPS_WORKFLOW_REDISPATCH_SECONDS", default=120)
+PAYOPS_WORKFLOW_MAX_RESULT_BYTES = env.int("PAYOPS_WORKFLOW_MAX_RESULT_BYTES", default=64 * 1024)
+# The fulfilment workflow: started by order.paid unless disabled.
+PAYOPS_FULFILMENT_WORKFLOW = env.bool("PAYOPS_FULFILMENT_WORKFLOW", default=True)
+# Stripe often sends a Radar review.opened just after the payment succeeded: wait this long
+# before deciding whether the order needs a person's review.
+PAYOPS_FULFILMENT_SETTLE_SECONDS = env.int("PAYOPS_FULFILMENT_SETTLE_SECONDS", default=30)
+PAYOPS_FULFILMENT_APPROVAL_TIMEOUT_HOURS = env.int("PAYOPS_FULFILMENT_APPROVAL_TIMEOUT_HOURS", default=48)
+PAYOPS_FULFILMENT_SHIPMENT_TIMEOUT_DAYS = env.int("PAYOPS_FULFILMENT_SHIPMENT_TIMEOUT_DAYS", default=14)
+# Review by staff when the order total (minor units of its currency) is above this, or above the
+# second figure for a customer's first paid order; and for these Radar risk levels.
+PAYOPS_FULFILMENT_REVIEW_OVER_AMOUNT = env.int("PAYOPS_FULFILMENT_REVIEW_OVER_AMOUNT", default=100_000)
+PAYOPS_FULFILMENT_FIRST_ORDER_REVIEW_OVER_AMOUNT = env.int(
+    "PAYOPS_FULFILMENT_FIRST_ORDER_REVIEW_OVER_AMOUNT", default=30_000
 )
