@@ -91,6 +91,7 @@ def error_response(status: int, code: str, message: str, *, json_protocol: bool 
 @pytest.fixture
 def aws(moto_server: str, settings: Any) -> Iterator[Moto]:
     """payops pointed at the (freshly reset) moto server; botocore retries off unless a test asks."""
+    warnings.filterwarnings("ignore", message=_QUEUE_POLICY_WARNING, category=UserWarning)
     settings.PAYOPS_AWS = "embedded"
     settings.AWS_ENDPOINT_URL = moto_server
     settings.AWS_REGION = REGION
@@ -124,6 +125,5 @@ class Stack:
 @pytest.fixture
 def stack(aws: Moto) -> Stack:
     """infra/eventbridge.yaml deployed to moto, and the SES identity."""
-    warnings.filterwarnings("ignore", message=_QUEUE_POLICY_WARNING, category=UserWarning)
     report = deploy_infrastructure()
     return Stack(outputs=report.outputs)

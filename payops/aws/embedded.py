@@ -11,6 +11,9 @@ is gone, so no moto server outlives its demo.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import email
+import email.policy
 import json
 import os
 import subprocess
@@ -19,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 
 from django.conf import settings
@@ -123,3 +127,70 @@ def moto_state(endpoint: str, *, timeout: float = 5.0) -> dict[str, object]:
     """moto's whole in-memory state (its ``/moto-api/data.json``), for the demo's admin pages."""
     with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout) as response:  # noqa: S310
         return dict(json.loads(response.read()))
+
+
+# --- what the demo shows: moto's SES outbox and EventBridge archive -----------------------------
+# Only these two parts of moto's state are read out: it also holds the demo secrets.
+
+
+@dataclass(frozen=True)
+class SentMail:
+    message_id: str
+    sender: str
+    recipients: list[str]
+    subject: str
+    language: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ArchivedEvent:
+    event_id: str
+    time: str
+    detail_type: str
+    source: str
+    detail: dict[str, object]
+
+
+def sent_mails(endpoint: str) -> list[SentMail]:
+    state = moto_state(endpoint).get("ses") or {}
+    mails = []
+    for raw in state.get("RawMessage", []):  # type: ignore[union-attr]
+        message = email.message_from_string(raw.get("raw_data", ""), policy=email.policy.default)
+        body = message.get_body(("plain",)) if isinstance(message, EmailMessage) else None
+        mails.append(
+            SentMail(
+                message_id=str(raw.get("id", "")),
+                sender=str(message.get("From", "")),
+                recipients=list(raw.get("destinations") or []),
+                subject=str(message.get("Subject", "")),
+                language=str(message.get("Content-Language", "")),
+                text=body.get_content() if body is not None else "",  # type: ignore[attr-defined]
+            )
+        )
+    return list(reversed(mails))
+
+
+def archived_events(endpoint: str) -> list[ArchivedEvent]:
+    """Every event the bus received (the stack's archive keeps them all), newest first."""
+    state = moto_state(endpoint).get("events") or {}
+    events = []
+    for archive in state.get("Archive", []):  # type: ignore[union-attr]
+        for event in archive.get("events", []):
+            events.append(
+                ArchivedEvent(
+                    event_id=str(event.get("id", "")),
+                    time=_iso(event.get("time")),
+                    detail_type=str(event.get("detail-type", "")),
+                    source=str(event.get("source", "")),
+                    detail=dict(event.get("detail") or {}),
+                )
+            )
+    return sorted(events, key=lambda e: e.time, reverse=True)
+
+
+def _iso(value: object) -> str:
+    try:
+        return dt.datetime.fromtimestamp(float(value), tz=dt.UTC).isoformat(timespec="seconds")  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value or "")

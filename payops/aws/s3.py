@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from botocore.exceptions import ClientError
 from django.conf import settings
 
@@ -23,7 +25,10 @@ def ensure_bucket(bucket: str) -> None:
 
 
 def put_object(*, bucket: str, key: str, body: bytes, content_type: str) -> str:
-    """Store an object; returns the HTTPS URL CloudFormation's TemplateURL accepts."""
-    client = aws_client("s3")
-    client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
-    return f"{client.meta.endpoint_url}/{bucket}/{key}"
+    """Store an object; returns its S3 URL in the form CloudFormation's TemplateURL accepts.
+
+    Always the AWS form, also against moto: CloudFormation reads the object from S3 itself
+    (moto's from its own S3 backend), it never fetches the client's endpoint.
+    """
+    aws_client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+    return f"https://{bucket}.s3.{settings.AWS_REGION}.amazonaws.com/{quote(key)}"

@@ -85,7 +85,11 @@ def test_shipping_mails_carrier_and_tracking():
     order = paid_card()
     order_start_fulfilment(order_id=order.pk, cause=CAUSE)
     order_mark_shipped(
-        order_id=order.pk, cause=CAUSE, carrier="Yamato", tracking_number="1234-5678", tracking_url="https://t.example/1"
+        order_id=order.pk,
+        cause=CAUSE,
+        carrier="Yamato",
+        tracking_number="1234-5678",
+        tracking_url="https://t.example/1",
     )
 
     assert mails(order) == ["order_received", "shipped"]

@@ -54,9 +54,7 @@ def test_order_received_in_japanese_carries_the_konbini_voucher(mail_ready, djan
 
 def test_bank_transfer_instructions_in_english(mail_ready, django_capture_on_commit_callbacks):
     order = make_order(product=make_product(name="Tea <b>set</b>", price_amount=68000), locale="en")
-    make_payment(
-        order, method="bank_transfer", status="requires_action", next_action=bank_transfer_next_action(68000)
-    )
+    make_payment(order, method="bank_transfer", status="requires_action", next_action=bank_transfer_next_action(68000))
     with django_capture_on_commit_callbacks(execute=True):
         order_mark_awaiting_payment(order_id=order.pk, cause=Cause.webhook("evt_bt"))
 

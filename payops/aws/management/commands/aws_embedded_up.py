@@ -29,11 +29,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PAYOPS_AWS != "embedded" or settings.AWS_ENDPOINT_URL:
             raise CommandError("aws_embedded_up is for the embedded profile (PAYOPS_AWS=embedded, no AWS_ENDPOINT_URL)")
-        server = start_in_background(
-            watch_pid=options["watch_pid"] or os.getppid(), log_path=Path(settings.VAR_DIR) / "aws-embedded.log"
-        )
+        log_path = Path(settings.PAYOPS_EMBEDDED_AWS_STATE_FILE).with_suffix(".log")
+        server = start_in_background(watch_pid=options["watch_pid"] or os.getppid(), log_path=log_path)
         report = deploy_infrastructure(demo_secrets=True)
         self.stdout.write(
             f"embedded AWS (moto) at {server.endpoint}: bus {report.outputs.get('BusName')}, "
-            f"{len(report.outputs)} stack outputs, SES identity {report.ses_identity['identity']}"
+            f"{len(report.outputs)} stack outputs, SES identity {report.ses_identity['identity']}, "
+            f"demo secrets in {', '.join(report.demo_secrets)}; log {log_path}"
         )
