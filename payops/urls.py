@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from orders import views as order_views
+from orders.dashboard.views.auth import DashboardLoginView, DashboardLogoutView
 from payops.api import health
 
 urlpatterns = [
@@ -12,5 +13,8 @@ urlpatterns = [
     path("webhooks/", include("webhooks.urls")),
     path("simulator/", include("payops.simulator.urls")),
     path("healthz", health, name="health"),
+    path("dashboard/", include("orders.dashboard.urls")),
+    path("login/", DashboardLoginView.as_view(), name="login"),
+    path("logout/", DashboardLogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

@@ -69,6 +69,13 @@ class Order(models.Model):
                 name="order_unpaid_expiry_idx",
                 condition=Q(status__in=["pending_payment", "awaiting_payment"]),
             ),
+            # The dashboard's lists at a million orders (docs/adr/0011-dashboard.md): newest first
+            # with the pk as tie-breaker (keyset pagination), by amount, and paid today.
+            models.Index(fields=["-created_at", "-id"], name="order_created_id_idx"),
+            models.Index(fields=["total_amount", "id"], name="order_total_id_idx"),
+            models.Index(fields=["paid_at"], name="order_paid_at_idx", condition=Q(paid_at__isnull=False)),
+            # Prefix search on the number ("PO-AB"); PostgreSQL needs pattern ops for LIKE 'x%'.
+            models.Index(fields=["number"], name="order_number_prefix_idx", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [models.CheckConstraint(condition=Q(total_amount__gte=0), name="order_total_not_negative")]
 

@@ -1,0 +1,132 @@
+"""Reads behind the operations pages (webhook inbox, outbox, mail log, approval queue) and the
+overview. Lists are keyset-paginated like the orders list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from orders.dashboard.cursor import Ordering, Page, paginate
+from orders.models import Dispute, Order, Payment, Product
+from orders.state_machine import UNPAID_STATUSES, OrderStatus
+from payops.mail.models import Mail, MailStatus
+from payops.outbox.models import OutboxEvent, OutboxStatus
+from webhooks.models import InboxEvent, InboxStatus
+
+PAGE_SIZE = 50
+NEWEST_RECEIVED = Ordering("received_at", descending=True)
+NEWEST_ROW = Ordering("id", descending=True)
+OLDEST_FIRST = Ordering("updated_at", descending=False)
+LOW_STOCK_UNITS = 5
+OPEN_DISPUTE_STATUSES = ("warning_needs_response", "needs_response", "warning_under_review", "under_review")
+
+
+def inbox_page(*, status: str, type: str, provider: str, cursor: str | None) -> Page:
+    rows = InboxEvent.objects.defer("payload", "last_traceback")
+    if status:
+        rows = rows.filter(status=status)
+    if type:
+        rows = rows.filter(type=type)
+    if provider:
+        rows = rows.filter(provider=provider)
+    return paginate(rows, NEWEST_RECEIVED, cursor=cursor, size=PAGE_SIZE)
+
+
+def inbox_types() -> list[str]:
+    """The event types seen, for the filter (a small set: Stripe's types payops subscribes to)."""
+    return list(InboxEvent.objects.order_by("type").values_list("type", flat=True).distinct()[:100])
+
+
+def outbox_page(*, status: str, cursor: str | None) -> Page:
+    rows = OutboxEvent.objects.defer("detail")
+    if status:
+        rows = rows.filter(status=status)
+    return paginate(rows, NEWEST_ROW, cursor=cursor, size=PAGE_SIZE, value_of=lambda row: row.pk)
+
+
+def mail_page(*, status: str, query: str, cursor: str | None) -> Page:
+    rows = Mail.objects.defer("context")
+    if status:
+        rows = rows.filter(status=status)
+    query = query.strip()
+    if "@" in query:
+        rows = rows.filter(recipient__iexact=query)
+    elif query:
+        rows = rows.filter(reference=query.upper())
+    return paginate(rows, NEWEST_ROW, cursor=cursor, size=PAGE_SIZE, value_of=lambda row: row.pk)
+
+
+def approval_queue(*, cursor: str | None) -> Page:
+    """Orders held for a person's approval, the longest-waiting first."""
+    rows = Order.objects.filter(status=OrderStatus.AWAITING_APPROVAL).select_related("customer")
+    return paginate(rows, OLDEST_FIRST, cursor=cursor, size=PAGE_SIZE)
+
+
+def catalogue(*, low_only: bool) -> list[Product]:
+    products = Product.objects.order_by("sku")
+    rows = list(products)
+    for product in rows:
+        product.low_stock = product.stock_available <= LOW_STOCK_UNITS  # type: ignore[attr-defined]
+    return [p for p in rows if p.low_stock] if low_only else rows  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Overview:
+    paid_today: list[dict[str, Any]]
+    awaiting_by_method: list[dict[str, Any]]
+    expiring_soon: int
+    failed_payments: list[Order]
+    failed_payments_count: int
+    needs_attention: list[Order]
+    needs_attention_count: int
+    open_disputes: list[Dispute]
+    awaiting_approval: int
+    failed_webhooks: int
+    dead_outbox: int
+    failed_mails: int
+    low_stock: int
+
+
+def overview(*, now: dt.datetime | None = None) -> Overview:
+    now = now or timezone.now()
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    paid_today = list(
+        Order.objects.filter(paid_at__gte=today)
+        .order_by("currency")
+        .values("currency")
+        .annotate(count=Count("pk"), total=Sum("total_amount"))
+    )
+    newest_method = Subquery(Payment.objects.filter(order=OuterRef("pk")).order_by("-pk").values("method")[:1])
+    unpaid: QuerySet[Order] = Order.objects.filter(status__in=UNPAID_STATUSES)
+    awaiting = list(
+        unpaid.annotate(method=newest_method).order_by("method").values("method").annotate(count=Count("pk"))
+    )
+    failed = Order.objects.filter(
+        status=OrderStatus.PAYMENT_FAILED, created_at__gte=now - dt.timedelta(days=7)
+    ).select_related("customer")
+    attention = Order.objects.filter(status=OrderStatus.NEEDS_ATTENTION).select_related("customer")
+    return Overview(
+        paid_today=paid_today,
+        awaiting_by_method=awaiting,
+        expiring_soon=unpaid.filter(payment_expires_at__lt=now + dt.timedelta(hours=24)).count(),
+        failed_payments=list(failed.order_by("-created_at")[:10]),
+        failed_payments_count=failed.count(),
+        needs_attention=list(attention.order_by("-updated_at")[:10]),
+        needs_attention_count=attention.count(),
+        open_disputes=list(
+            Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES)
+            .select_related("payment__order")
+            .order_by("evidence_due_by", "pk")[:20]
+        ),
+        awaiting_approval=Order.objects.filter(status=OrderStatus.AWAITING_APPROVAL).count(),
+        failed_webhooks=InboxEvent.objects.filter(status=InboxStatus.FAILED).count(),
+        dead_outbox=OutboxEvent.objects.filter(status=OutboxStatus.DEAD).count(),
+        failed_mails=Mail.objects.filter(status__in=[MailStatus.FAILED, MailStatus.UNCONFIRMED]).count(),
+        low_stock=sum(
+            1 for p in Product.objects.only("stock_on_hand", "stock_reserved") if p.stock_available <= LOW_STOCK_UNITS
+        ),
+    )

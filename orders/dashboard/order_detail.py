@@ -1,0 +1,308 @@
+"""Reads behind an order's page: one timeline merged from everything that touched the order,
+what the order is waiting for, and which actions its state allows.
+
+A constant number of queries per order (about a dozen), each by an indexed key: the order's
+pk, its number (outbox aggregate, mail reference), its webhook event ids and PaymentIntent ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from orders.models import Order, OrderEvent, Payment, Refund
+from orders.models.orders import EventCause
+from orders.presentation import event_label
+from orders.services.refunds import refundable_amount
+from orders.state_machine import UNPAID_STATUSES, OrderStatus, is_transition_allowed
+from payops.mail.models import Mail, MailStatus
+from payops.money import Money
+from payops.outbox.models import OutboxEvent, OutboxStatus
+from payops.staff.levels import StaffLevel, user_has_level
+from webhooks.models import InboxEvent, InboxStatus
+
+STAFF_EVENT_LABELS = {
+    "staff.note": gettext_lazy("Note"),
+    "staff.mail_resent": gettext_lazy("Mail sent again by staff"),
+    "staff.webhook_replayed": gettext_lazy("Webhook replayed by staff"),
+    "staff.outbox_retried": gettext_lazy("Event publishing retried by staff"),
+    "refund.requested": gettext_lazy("Refund requested"),
+}
+_UNSETTLED_INBOX = (InboxStatus.RECEIVED, InboxStatus.PROCESSING, InboxStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    source: str  # event, payment, refund, dispute, webhook, outbox, mail
+    title: str
+    detail: str = ""
+    tone: str = ""  # "", ok, warn, bad
+    actor: str = ""
+    row: Any = None  # the inbox / outbox / mail row, for its action button
+
+
+@dataclass(frozen=True)
+class Waiting:
+    title: str
+    detail: str = ""
+    until: dt.datetime | None = None
+    tone: str = "warn"
+
+
+@dataclass
+class OrderDetail:
+    order: Order
+    payments: list[Payment]
+    refunds: list[Refund]
+    timeline: list[TimelineEntry]
+    waiting: list[Waiting]
+    actions: set[str] = field(default_factory=set)
+    refundable: Money | None = None
+    refund_payment: Payment | None = None
+    inbox: list[InboxEvent] = field(default_factory=list)
+    outbox: list[OutboxEvent] = field(default_factory=list)
+    mails: list[Mail] = field(default_factory=list)
+
+
+def order_detail(*, number: str, user: Any) -> OrderDetail:
+    order = (
+        Order.objects.select_related("customer")
+        .prefetch_related(
+            "lines__product",
+            "shipments",
+            Prefetch("events", queryset=OrderEvent.objects.select_related("staff_user").order_by("sequence")),
+            Prefetch("payments", queryset=Payment.objects.order_by("-pk").prefetch_related("refunds", "disputes")),
+        )
+        .get(number=number)
+    )
+    events = list(order.events.all())
+    payments = list(order.payments.all())
+    refunds = sorted((r for p in payments for r in p.refunds.all()), key=lambda r: r.pk)
+    inbox = _inbox_rows(order, events, payments)
+    outbox = list(OutboxEvent.objects.filter(aggregate=order.number).order_by("sequence", "pk"))
+    mails = list(Mail.objects.filter(reference=order.number).order_by("pk"))
+    refund_payment = next((p for p in payments if p.status == "succeeded" and p.intent_id), None)
+    refundable = Money(refundable_amount(refund_payment), refund_payment.currency) if refund_payment else None
+    detail = OrderDetail(
+        order=order,
+        payments=payments,
+        refunds=refunds,
+        timeline=_timeline(events, payments, refunds, inbox, outbox, mails),
+        waiting=_waiting(order, payments, refunds, inbox, outbox, mails),
+        refundable=refundable,
+        refund_payment=refund_payment,
+        inbox=inbox,
+        outbox=outbox,
+        mails=mails,
+    )
+    detail.actions = allowed_actions(detail, user)
+    return detail
+
+
+def _inbox_rows(order: Order, events: list[OrderEvent], payments: list[Payment]) -> list[InboxEvent]:
+    """Rows whose processing wrote an event on this order, and rows about its PaymentIntents
+    that have not been settled yet (failed, waiting): those caused nothing yet to link them by."""
+    event_ids = [e.cause_reference for e in events if e.cause == EventCause.WEBHOOK and e.cause_reference]
+    outside = [e.cause_reference for e in events if e.cause == EventCause.OUTSIDE_PAYMENT and e.cause_reference]
+    intents = [p.intent_id for p in payments if p.intent_id]
+    linked = Q(provider="stripe", event_id__in=event_ids)
+    for reference in outside:
+        provider, _, event_id = reference.rpartition(":")
+        linked |= Q(provider=provider, event_id=event_id)
+    about_intents = Q(payload__data__object__id__in=intents) | Q(payload__data__object__payment_intent__in=intents)
+    unsettled = Q(status__in=_UNSETTLED_INBOX, received_at__gte=order.created_at) & about_intents
+    if not intents:
+        unsettled = Q(pk__in=[])
+    return list(
+        InboxEvent.objects.filter(linked | unsettled).defer("last_traceback").order_by("received_at", "pk")[:200]
+    )
+
+
+def _actor(event: OrderEvent) -> str:
+    if event.staff_user is not None:
+        return event.staff_user.get_username()
+    return str(EventCause(event.cause).label) if event.cause in EventCause.values else event.cause
+
+
+def _event_detail(event: OrderEvent) -> str:
+    data = event.data or {}
+    if event.type == "staff.note":
+        return str(data.get("text", ""))
+    parts = [f"{key}: {value}" for key, value in data.items() if key not in ("text",) and value not in ("", None)]
+    return ", ".join(parts)[:500]
+
+
+def _tone_for_status(status: str) -> str:
+    if status in ("succeeded", "processed", "published", "sent", "ok"):
+        return "ok"
+    if status in ("failed", "dead", "canceled", "unconfirmed", "lost"):
+        return "bad"
+    return "warn" if status in ("requested", "pending", "received", "processing", "needs_response") else ""
+
+
+def _timeline(
+    events: list[OrderEvent],
+    payments: list[Payment],
+    refunds: list[Refund],
+    inbox: list[InboxEvent],
+    outbox: list[OutboxEvent],
+    mails: list[Mail],
+) -> list[TimelineEntry]:
+    entries = [
+        TimelineEntry(
+            at=e.created_at,
+            source="event",
+            title=str(STAFF_EVENT_LABELS.get(e.type) or event_label(e.type)),
+            detail=_event_detail(e),
+            tone="bad" if e.to_status in ("payment_failed", "needs_attention", "disputed") else "",
+            actor=_actor(e),
+        )
+        for e in events
+    ]
+    for p in payments:
+        amount = Money(p.amount, p.currency).format()
+        entries.append(
+            TimelineEntry(
+                p.created_at,
+                "payment",
+                _("Payment %(method)s %(amount)s") % {"method": p.get_method_display(), "amount": amount},
+                f"{p.intent_id or p.outside_reference} · {p.status}"
+                + (f" · {p.failure_message}" if p.failure_message else ""),
+                _tone_for_status(p.status),
+            )
+        )
+        for d in p.disputes.all():
+            entries.append(
+                TimelineEntry(
+                    d.created_at,
+                    "dispute",
+                    _("Dispute %(id)s") % {"id": d.dispute_id},
+                    f"{d.reason} · {d.status}",
+                    "bad" if d.is_open else "",
+                )
+            )
+    for r in refunds:
+        who = r.requested_by.get_username() if r.requested_by_id and r.requested_by else ""
+        entries.append(
+            TimelineEntry(
+                r.created_at,
+                "refund",
+                _("Refund %(amount)s") % {"amount": Money(r.amount, r.currency).format()},
+                " · ".join(x for x in (r.status, r.reason, r.failure_reason) if x),
+                _tone_for_status(r.status),
+                who,
+            )
+        )
+    for row in inbox:
+        entries.append(
+            TimelineEntry(
+                row.received_at,
+                "webhook",
+                _("Webhook %(type)s") % {"type": row.type},
+                " · ".join(x for x in (row.status, row.outcome, row.last_error[:200]) if x),
+                _tone_for_status(row.status),
+                row.provider,
+                row,
+            )
+        )
+    for o in outbox:
+        entries.append(
+            TimelineEntry(
+                o.created_at,
+                "outbox",
+                _("Published %(type)s") % {"type": o.detail_type},
+                " · ".join(x for x in (o.status, o.last_error[:200]) if x),
+                _tone_for_status(o.status),
+                "EventBridge",
+                o,
+            )
+        )
+    for m in mails:
+        entries.append(
+            TimelineEntry(
+                m.created_at,
+                "mail",
+                _("Mail “%(template)s” to %(to)s") % {"template": m.get_template_display(), "to": m.recipient},
+                " · ".join(x for x in (m.status, m.last_error[:200]) if x),
+                _tone_for_status(m.status),
+                "SES",
+                m,
+            )
+        )
+    # Newest first; within the same instant, the order the facts were written in.
+    order = {"event": 0, "payment": 1, "refund": 2, "dispute": 3, "webhook": 4, "outbox": 5, "mail": 6}
+    return sorted(entries, key=lambda e: (e.at, -order[e.source]), reverse=True)
+
+
+def _waiting(
+    order: Order,
+    payments: list[Payment],
+    refunds: list[Refund],
+    inbox: list[InboxEvent],
+    outbox: list[OutboxEvent],
+    mails: list[Mail],
+) -> list[Waiting]:
+    waiting: list[Waiting] = []
+    payment = payments[0] if payments else None
+    if order.status in UNPAID_STATUSES:
+        method = payment.get_method_display() if payment else ""
+        detail = ""
+        if payment and payment.amount_remaining:
+            detail = _("%(amount)s still to arrive") % {
+                "amount": Money(payment.amount_remaining, payment.currency).format()
+            }
+        waiting.append(Waiting(_("Payment (%(method)s)") % {"method": method}, detail, order.payment_expires_at))
+    if any(p.review_open for p in payments):
+        waiting.append(Waiting(_("Stripe review of the payment"), _("Fulfilment waits until the review closes.")))
+    if order.status == OrderStatus.AWAITING_APPROVAL:
+        waiting.append(Waiting(_("Approval by staff"), _("Approve or reject the order below.")))
+    physical = any(not line.product.is_digital for line in order.lines.all())
+    if order.status in (OrderStatus.PAID, OrderStatus.FULFILLING) and physical and not order.shipments.all():
+        waiting.append(Waiting(_("Shipment"), "", tone=""))
+    for p in payments:
+        for d in p.disputes.all():
+            if d.is_open:
+                waiting.append(Waiting(_("Dispute response"), d.reason, d.evidence_due_by, "bad"))
+    for r in refunds:
+        if r.status in ("requested", "pending", "requires_action"):
+            waiting.append(Waiting(_("Refund at Stripe"), Money(r.amount, r.currency).format()))
+    problems = [
+        (len([r for r in inbox if r.status == InboxStatus.FAILED]), _("webhook event(s) failed")),
+        (len([o for o in outbox if o.status == OutboxStatus.DEAD]), _("event(s) could not be published")),
+        (
+            len([m for m in mails if m.status in (MailStatus.FAILED, MailStatus.UNCONFIRMED)]),
+            _("mail(s) not delivered"),
+        ),
+    ]
+    for count, text in problems:
+        if count:
+            waiting.append(Waiting(_("A person: %(count)d %(what)s") % {"count": count, "what": text}, tone="bad"))
+    if order.status == OrderStatus.NEEDS_ATTENTION:
+        waiting.append(Waiting(_("A person: the order needs attention"), tone="bad"))
+    return waiting
+
+
+def allowed_actions(detail: OrderDetail, user: Any) -> set[str]:
+    """The actions to offer: the user's level allows them and the order's state does. The
+    services check both again when the form comes back."""
+    order, actions = detail.order, set()
+    if user_has_level(user, StaffLevel.REFUND) and detail.refundable and detail.refundable.amount > 0:
+        actions.add("refund")
+    if not user_has_level(user, StaffLevel.OPERATE):
+        return actions
+    actions.add("note")
+    if order.status in UNPAID_STATUSES:
+        actions.add("cancel")
+    if is_transition_allowed(order.status, OrderStatus.PAID):
+        actions.add("record_payment")
+    if order.status == OrderStatus.AWAITING_APPROVAL:
+        actions.add("approve")
+    if is_transition_allowed(order.status, OrderStatus.SHIPPED):
+        actions.add("ship")
+    return actions

@@ -1,0 +1,33 @@
+"""The overview (today's sales, what waits for payment, what needs a person) and the catalogue."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from orders.dashboard import forms
+from orders.dashboard.operations import LOW_STOCK_UNITS, catalogue, overview
+from orders.dashboard.views.common import staff_required
+from orders.services.stock_adjustments import parse_adjustment, stock_adjustments
+
+
+@require_GET
+@staff_required()
+def overview_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboard/overview.html", {"o": overview()})
+
+
+@require_GET
+@staff_required()
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    low_only = request.GET.get("low") == "1"
+    log = [(entry, parse_adjustment(entry)) for entry in stock_adjustments()[:30]]
+    context = {
+        "products": catalogue(low_only=low_only),
+        "low_only": low_only,
+        "low_units": LOW_STOCK_UNITS,
+        "log": log,
+        "row_key": forms.new_request_key,
+    }
+    return render(request, "dashboard/catalogue.html", context)
