@@ -77,7 +77,12 @@ def order_detail(*, number: str, user: Any) -> OrderDetail:
             "lines__product",
             "shipments",
             Prefetch("events", queryset=OrderEvent.objects.select_related("staff_user").order_by("sequence")),
-            Prefetch("payments", queryset=Payment.objects.order_by("-pk").prefetch_related("refunds", "disputes")),
+            Prefetch(
+                "payments",
+                queryset=Payment.objects.order_by("-pk").prefetch_related(
+                    Prefetch("refunds", queryset=Refund.objects.select_related("requested_by")), "disputes"
+                ),
+            ),
         )
         .get(number=number)
     )
