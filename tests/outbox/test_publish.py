@@ -223,3 +223,15 @@ def test_without_aws_rows_wait_untouched(settings):
     assert report.skipped_reason and report.claimed == 0
     row = OutboxEvent.objects.get()
     assert (row.status, row.attempts, row.last_error) == (OutboxStatus.PENDING, 0, "")
+
+
+def test_without_update_from_the_rows_are_recorded_one_by_one(stack, monkeypatch):
+    from payops.outbox import publisher
+
+    monkeypatch.setattr(publisher, "_supports_update_from", lambda: False)
+    for n in range(3):
+        card_order_paid(amount=500 + n)
+    assert outbox_publish_due().published == 3
+    rows = OutboxEvent.objects.all()
+    assert all(r.status == OutboxStatus.PUBLISHED and r.attempts == 1 and r.eventbridge_event_id for r in rows)
+    assert sorted(event_ids(stack.receive("Fulfilment"))) == sorted(str(r.event_id) for r in rows)
