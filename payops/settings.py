@@ -10,6 +10,7 @@ Two profiles share this one module:
 Every variable is listed in ``.env.example``.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -108,6 +109,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (web requests, the simulator's webhook deliveries) write at once in the
     # embedded profile: wait for the lock rather than failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    # A file, not memory, so a live test server in another process sees the same test data;
+    # one per test run, so two runs on one checkout never share (or delete) each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -116,6 +120,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = _required_in_production("REDIS_URL", "")
 
 if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -139,6 +144,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
         "task": "orders.tasks.expire_unpaid_orders",
         "schedule": env.int("PAYOPS_EXPIRY_SWEEP_SECONDS", default=60),
+    },
+    "submit-requested-refunds": {
+        "task": "orders.tasks.submit_requested_refunds",
+        "schedule": 60,
     },
     "sweep-webhook-inbox": {
         "task": "webhooks.tasks.sweep_inbox",
@@ -189,6 +198,9 @@ PAYOPS_KONBINI_EXPIRES_AFTER_DAYS = env.int("PAYOPS_KONBINI_EXPIRES_AFTER_DAYS",
 PAYOPS_BANK_TRANSFER_EXPIRES_AFTER_DAYS = env.int("PAYOPS_BANK_TRANSFER_EXPIRES_AFTER_DAYS", default=7)
 # A card order the shopper never confirmed holds stock no longer than this.
 PAYOPS_CARD_EXPIRES_AFTER_MINUTES = env.int("PAYOPS_CARD_EXPIRES_AFTER_MINUTES", default=60)
+
+# Shoppers' WebSocket connection attempts per client address and minute.
+PAYOPS_WS_CONNECTS_PER_MINUTE = env.int("PAYOPS_WS_CONNECTS_PER_MINUTE", default=60)
 
 # --- HTTP, i18n, static -------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
