@@ -15,6 +15,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -114,8 +115,24 @@ def server_env(db: Database, **overrides: str) -> dict[str, str]:
     env.update(DATABASE_URL=db.url, DJANGO_DEBUG="false", LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
     # A settings module of one's own (to try a change without editing payops) is passed on.
     env.setdefault("DJANGO_SETTINGS_MODULE", "payops.settings")
+    # AWS off: outbox and mail rows wait instead of going to whatever embedded moto server a
+    # developer's `./dev up` left in var/ (the outbox has its own benchmark).
+    env.setdefault("PAYOPS_AWS", "off")
     env.update(overrides)
     return env
+
+
+def reset_redis_database(url: str) -> None:
+    """Empty a Redis database the benchmark owns (tasks of an earlier run would mix with
+    this run's); HarnessError when Redis is not there."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=3)
+        client.ping()
+        client.flushdb()
+    except redis.RedisError as exc:
+        raise HarnessError(f"Redis at {url} is not reachable: {exc}") from exc
 
 
 def migrate(env: Mapping[str, str]) -> None:
@@ -192,6 +209,18 @@ class Processes:
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def exceptions(self, name: str, *, limit: int = 3) -> list[tuple[str, int]]:
+        """The commonest exception lines in a process's log: why it answered 5xx."""
+        path = self.log_dir / f"{name}.log"
+        if not path.exists():
+            return []
+        lines = path.read_text(errors="replace").splitlines()
+        found = Counter(line[:200] for line in lines if _EXCEPTION_LINE.match(line))
+        return found.most_common(limit)
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -379,7 +408,11 @@ def unexpected_status(status: int, body: bytes, expected: int) -> str | None:
     """The error label for a response (None when it is the expected one)."""
     if status == expected:
         return None
-    return f"HTTP {status}: {' '.join(body[:400].decode('utf-8', 'replace').split())[:160]}"
+    # Numbers vary between otherwise equal errors ("retry in 56 s", ids): mask them so the
+    # error summary groups by kind.
+    text = re.sub(r"<[^>]*>", " ", body[:400].decode("utf-8", "replace"))  # an HTML error page's text
+    text = re.sub(r"\d+", "#", " ".join(text.split()))
+    return f"HTTP {status}: {text[:160]}"
 
 
 # --- load generation -----------------------------------------------------------------------
@@ -649,6 +682,11 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 def print_errors(result: LoadResult, *, limit: int = 5) -> None:
     for label, count in result.errors.most_common(limit):
         print(f"  {result.label}: {count} x {label}")
+
+
+def print_log_exceptions(processes: Processes, name: str) -> None:
+    for line, count in processes.exceptions(name):
+        print(f"  {name} log: {count} x {line}")
 
 
 def print_cpu(results: Sequence[LoadResult]) -> None:

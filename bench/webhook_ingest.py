@@ -390,7 +390,9 @@ def celery_worker_argv(k: int) -> list[str]:
 # --- report --------------------------------------------------------------------------------
 
 
-def report(ingest: IngestFigures, processing: ProcessingFigures, args: argparse.Namespace) -> None:
+def report(
+    ingest: IngestFigures, processing: ProcessingFigures, args: argparse.Namespace, processes: h.Processes
+) -> None:
     print("## Results")
     phases = [ingest.raw, ingest.noop, ingest.ingest, ingest.fixed]
     h.print_table(h.LOAD_HEADER, [h.load_row(r) for r in phases])
@@ -434,6 +436,8 @@ def report(ingest: IngestFigures, processing: ProcessingFigures, args: argparse.
     print()
     for result in phases:
         h.print_errors(result)
+    for name in ["uvicorn", *(f"celery-{k}" for k in range(1, args.celery_workers + 1))]:
+        h.print_log_exceptions(processes, name)
     h.print_cpu(phases)
     print(f"  processing: {processing.cpu.describe()}")
     h.dump_json(
@@ -453,18 +457,6 @@ def met(ok: bool) -> str:
 
 
 # --- main ----------------------------------------------------------------------------------
-
-
-def ensure_redis(url: str) -> None:
-    """Celery's broker must be there; its database is this benchmark's to empty."""
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=3)
-        client.ping()
-        client.flushdb()  # leftover tasks of an earlier run would be processed with ours
-    except redis.RedisError as exc:
-        raise h.HarnessError(f"Redis at {url} is needed as the Celery broker: {exc}") from exc
 
 
 def main() -> int:
@@ -490,7 +482,7 @@ def main() -> int:
             "workers": f"{args.celery_workers} x celery worker -P solo --concurrency 1",
         },
     )
-    ensure_redis(REDIS_URL)
+    h.reset_redis_database(REDIS_URL)  # Celery's broker: needed, and ours to empty
     h.migrate(env)
     h.setup_django(env)
     run = h.run_id()
@@ -505,7 +497,7 @@ def main() -> int:
         ingest = asyncio.run(measure_ingest(server, db, args, burst, steady))
         processing = measure_processing(processes, env, args, run=run)
         print(f"(server and worker logs: {processes.log_dir})\n")
-    report(ingest, processing, args)
+    report(ingest, processing, args, processes)
     return 0
 
 
