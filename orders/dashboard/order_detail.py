@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,6 +25,7 @@ from payops.mail.models import Mail, MailStatus
 from payops.money import Money
 from payops.outbox.models import OutboxEvent, OutboxStatus
 from payops.staff.levels import StaffLevel, user_has_level
+from payops.workflow.selectors import Timeline, execution_timeline, executions_for_order
 from webhooks.models import InboxEvent, InboxStatus
 
 STAFF_EVENT_LABELS = {
@@ -68,6 +70,16 @@ class OrderDetail:
     inbox: list[InboxEvent] = field(default_factory=list)
     outbox: list[OutboxEvent] = field(default_factory=list)
     mails: list[Mail] = field(default_factory=list)
+    workflows: list[Timeline] = field(default_factory=list)
+
+    @property
+    def approval_waiting(self) -> bool:
+        return any(
+            step.kind == "approval" and step.status == "waiting"
+            for workflow in self.workflows
+            if workflow.status == "running"
+            for step in workflow.steps
+        )
 
 
 def order_detail(*, number: str, user: Any) -> OrderDetail:
@@ -92,20 +104,23 @@ def order_detail(*, number: str, user: Any) -> OrderDetail:
     inbox = _inbox_rows(order, events, payments)
     outbox = list(OutboxEvent.objects.filter(aggregate=order.number).order_by("sequence", "pk"))
     mails = list(Mail.objects.filter(reference=order.number).order_by("pk"))
+    workflows = [execution_timeline(execution_id=e.pk) for e in executions_for_order(order_id=order.pk)]
     refund_payment = next((p for p in payments if p.status == "succeeded" and p.intent_id), None)
     refundable = Money(refundable_amount(refund_payment), refund_payment.currency) if refund_payment else None
     detail = OrderDetail(
         order=order,
         payments=payments,
         refunds=refunds,
-        timeline=_timeline(events, payments, refunds, inbox, outbox, mails),
-        waiting=_waiting(order, payments, refunds, inbox, outbox, mails),
+        timeline=_timeline(events, payments, refunds, inbox, outbox, mails) + _workflow_entries(workflows),
+        waiting=_waiting(order, payments, refunds, inbox, outbox, mails) + _workflow_waiting(workflows),
         refundable=refundable,
         refund_payment=refund_payment,
         inbox=inbox,
         outbox=outbox,
         mails=mails,
+        workflows=workflows,
     )
+    detail.timeline.sort(key=lambda e: (e.at, -_SOURCE_ORDER[e.source]), reverse=True)
     detail.actions = allowed_actions(detail, user)
     return detail
 
@@ -240,9 +255,57 @@ def _timeline(
                 m,
             )
         )
-    # Newest first; within the same instant, the order the facts were written in.
-    order = {"event": 0, "payment": 1, "refund": 2, "dispute": 3, "webhook": 4, "outbox": 5, "mail": 6}
-    return sorted(entries, key=lambda e: (e.at, -order[e.source]), reverse=True)
+    return entries
+
+
+# Newest first; within the same instant, the order the facts were written in.
+_SOURCE_ORDER = {
+    "event": 0,
+    "payment": 1,
+    "refund": 2,
+    "dispute": 3,
+    "webhook": 4,
+    "outbox": 5,
+    "mail": 6,
+    "workflow": 7,
+}
+
+
+def _workflow_entries(workflows: list[Timeline]) -> list[TimelineEntry]:
+    entries = []
+    for workflow in workflows:
+        for step in workflow.steps:
+            at = step.started_at or step.finished_at or workflow.started_at
+            facts = [step.status, f"{step.kind} #{step.attempt}" if step.attempt > 1 else step.kind]
+            if step.decision:
+                facts.append(f"{step.decision} {step.decision_note}".strip())
+            if step.error:
+                facts.append(f"{step.error}: {step.cause[:200]}")
+            if step.due_at:
+                facts.append(f"{step.due_label} {timezone.localtime(step.due_at):%Y-%m-%d %H:%M}")
+            tone = _tone_for_status(step.status) or ("warn" if step.status in ("waiting", "scheduled") else "")
+            title = _("Workflow %(workflow)s: %(state)s") % {"workflow": workflow.workflow, "state": step.state}
+            entries.append(TimelineEntry(at, "workflow", title, " · ".join(facts), tone, step.decided_by or "workflow"))
+    return entries
+
+
+def _workflow_waiting(workflows: list[Timeline]) -> list[Waiting]:
+    waiting = []
+    for workflow in workflows:
+        if workflow.status != "running":
+            continue
+        for step in workflow.steps:
+            if step.status not in ("waiting", "scheduled", "running"):
+                continue
+            if step.kind == "approval":
+                waiting.append(Waiting(_("Approval by staff"), _("Approve or reject the order below."), step.due_at))
+            else:
+                waiting.append(
+                    Waiting(_("Workflow step %(state)s") % {"state": step.state}, step.due_label, step.due_at, "")
+                )
+        if workflow.paused_at:
+            waiting.append(Waiting(_("Workflow paused"), workflow.pause_reason, tone="bad"))
+    return waiting
 
 
 def _waiting(
@@ -265,8 +328,6 @@ def _waiting(
         waiting.append(Waiting(_("Payment (%(method)s)") % {"method": method}, detail, order.payment_expires_at))
     if any(p.review_open for p in payments):
         waiting.append(Waiting(_("Stripe review of the payment"), _("Fulfilment waits until the review closes.")))
-    if order.status == OrderStatus.AWAITING_APPROVAL:
-        waiting.append(Waiting(_("Approval by staff"), _("Approve or reject the order below.")))
     physical = any(not line.product.is_digital for line in order.lines.all())
     if order.status in (OrderStatus.PAID, OrderStatus.FULFILLING) and physical and not order.shipments.all():
         waiting.append(Waiting(_("Shipment"), "", tone=""))
@@ -306,8 +367,10 @@ def allowed_actions(detail: OrderDetail, user: Any) -> set[str]:
         actions.add("cancel")
     if is_transition_allowed(order.status, OrderStatus.PAID):
         actions.add("record_payment")
-    if order.status == OrderStatus.AWAITING_APPROVAL:
+    if order.status == OrderStatus.AWAITING_APPROVAL or detail.approval_waiting:
         actions.add("approve")
+    if detail.approval_waiting:
+        actions.add("reject")
     if is_transition_allowed(order.status, OrderStatus.SHIPPED):
         actions.add("ship")
     return actions

@@ -35,6 +35,8 @@ from payops.outbox.models import OutboxEvent
 from payops.outbox.services import outbox_retry
 from payops.staff.levels import StaffLevel, user_has_level
 from payops.stripe.gateway import GatewayUnavailable
+from payops.workflow.models import ExecutionStatus, StepStatus, WorkflowExecution
+from payops.workflow.services import WorkflowActionNotAllowed, approval_decide
 from webhooks.models import InboxEvent
 from webhooks.services.replay import inbox_replay_many
 
@@ -123,15 +125,53 @@ def staff_cancel(*, user: User, order_id: int, reason: str, request_key: str) ->
     return ActionResult(True, _("Order cancelled; its stock is released."))
 
 
-def staff_approve(*, user: User, order_id: int, note: str, request_key: str) -> ActionResult:
+def waiting_approval(order_id: int) -> WorkflowExecution | None:
+    """The order's workflow execution that waits for a person's decision, if any."""
+    return (
+        WorkflowExecution.objects.filter(
+            order_id=order_id,
+            status=ExecutionStatus.RUNNING,
+            steps__kind="approval",
+            steps__status=StepStatus.WAITING,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def staff_decide(*, user: User, order_id: int, approve: bool, note: str, request_key: str) -> ActionResult:
+    """Approve or reject an order held for review. The fulfilment workflow that waits for the
+    decision takes it (a rejection runs its compensation: full refund and an apology mail); an
+    order held without a workflow can be approved directly."""
     staff = ensure_staff_level(user, StaffLevel.OPERATE)
     reference = request_reference(request_key)
+    decision = "approved" if approve else "rejected"
     with transaction.atomic():
-        lock_order(order_id)
+        order = lock_order(order_id)
         if _already_ran(order_id, reference):
             return _repeat()
-        order_approve(order_id=order_id, cause=Cause.staff(staff, reference), note=note)
-    return ActionResult(True, _("Order approved; fulfilment goes on."))
+        execution = waiting_approval(order_id)
+        if execution is not None:
+            try:
+                approval_decide(execution_id=execution.pk, decision=decision, user=staff, note=note)
+            except WorkflowActionNotAllowed as exc:
+                raise ActionNotAllowed(str(exc)) from exc
+            record_order_event(
+                order=order,
+                type="staff.approval_decided",
+                cause=Cause.staff(staff, reference),
+                data={"decision": decision, "note": note[:500], "execution_id": execution.pk},
+            )
+        elif approve:
+            order_approve(order_id=order_id, cause=Cause.staff(staff, reference), note=note)
+        else:
+            raise ActionNotAllowed(
+                _("No workflow waits for a decision on order %(number)s; cancel or refund it instead.")
+                % {"number": order.number}
+            )
+    if approve:
+        return ActionResult(True, _("Order approved; fulfilment goes on."))
+    return ActionResult(True, _("Order rejected; the workflow refunds the payment and tells the customer."))
 
 
 def staff_mark_shipped(

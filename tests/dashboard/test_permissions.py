@@ -208,7 +208,9 @@ def test_every_action_needs_its_level_and_does_nothing_otherwise(as_user, rows, 
             user=u, order_id=r["paid"].pk, amount=100, reason="", request_key=key()
         ),
         lambda u, r: staff_actions.staff_cancel(user=u, order_id=r["unpaid"].pk, reason="", request_key=key()),
-        lambda u, r: staff_actions.staff_approve(user=u, order_id=r["approval"].pk, note="", request_key=key()),
+        lambda u, r: staff_actions.staff_decide(
+            user=u, order_id=r["approval"].pk, approve=True, note="", request_key=key()
+        ),
         lambda u, r: staff_actions.staff_note(user=u, order_id=r["paid"].pk, text="x", request_key=key()),
         lambda u, r: staff_actions.staff_mail_resend(user=u, mail_id=r["mail"].pk, request_key=key()),
         lambda u, r: staff_actions.staff_outbox_retry(user=u, outbox_ids=[r["outbox"].pk], request_key=key()),

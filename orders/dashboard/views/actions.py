@@ -64,10 +64,18 @@ ORDER_ACTIONS: dict[str, Action] = {
     "approve": Action(
         StaffLevel.OPERATE,
         lambda order, data=None: forms.ApproveForm(data),
-        lambda user, order, d: staff.staff_approve(
-            user=user, order_id=order.pk, note=d["note"], request_key=d["request_key"]
+        lambda user, order, d: staff.staff_decide(
+            user=user, order_id=order.pk, approve=True, note=d["note"], request_key=d["request_key"]
         ),
         _("Approve order %(number)s for fulfilment?"),
+    ),
+    "reject": Action(
+        StaffLevel.OPERATE,
+        lambda order, data=None: forms.ApproveForm(data),
+        lambda user, order, d: staff.staff_decide(
+            user=user, order_id=order.pk, approve=False, note=d["note"], request_key=d["request_key"]
+        ),
+        _("Reject order %(number)s? The payment is refunded in full and the customer told by mail."),
     ),
     "ship": Action(
         StaffLevel.OPERATE,

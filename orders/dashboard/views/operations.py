@@ -14,6 +14,7 @@ from orders.dashboard.operations import approval_queue, inbox_page, inbox_types,
 from orders.dashboard.views.common import is_htmx, staff_required
 from orders.models import Order
 from orders.services.inbox_links import order_ids_for_inbox_rows
+from payops.workflow.selectors import executions_awaiting_approval
 from webhooks.models import InboxEvent
 
 
@@ -97,6 +98,21 @@ def mail_log(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required()
 def approvals(request: HttpRequest) -> HttpResponse:
-    page = _page(approval_queue, request)
-    context = {"page": page, "query": _query(request)}
+    """Workflow executions waiting for a person, the longest-waiting first, with the order's
+    facts beside them; then orders held for approval that no workflow waits on."""
+    pending = executions_awaiting_approval()
+    orders = dict(
+        Order.objects.filter(pk__in=[p.order_id for p in pending if p.order_id]).select_related("customer").in_bulk()
+    )
+    queue = [(item, orders.get(item.order_id or 0)) for item in pending]
+    held = _page(approval_queue, request)
+    in_queue = {item.order_id for item in pending}
+    held_rows = [order for order in held.rows if order.pk not in in_queue]
+    context = {
+        "queue": queue,
+        "held": held,
+        "held_rows": held_rows,
+        "query": _query(request),
+        "row_key": forms.new_request_key,
+    }
     return render(request, "dashboard/operations/approvals.html", context)

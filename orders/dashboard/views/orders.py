@@ -118,6 +118,7 @@ def _detail_context(request: HttpRequest, number: str) -> dict[str, Any]:
             "refund": forms.RefundForm(currency=currency),
             "cancel": forms.CancelForm(),
             "approve": forms.ApproveForm(),
+            "reject": forms.ApproveForm(),
             "ship": forms.ShipForm(),
             "record_payment": forms.RecordPaymentForm(
                 currency=currency, initial={"amount": Money(detail.order.total_amount, currency).major}
