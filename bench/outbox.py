@@ -295,6 +295,8 @@ def main() -> None:
             "moto": f"{endpoint} (payops's embedded server, own process), bus {bus}",
             "load": f"{args.events} events per phase, {args.producers} producer threads, "
             f"{args.publishers} publisher threads (batch {settings.PAYOPS_OUTBOX_BATCH_SIZE})",
+            # The machine is shared: how busy it was says how far to trust the absolute figures.
+            "loadavg": " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1 / 5 / 15 min, at start)",
         },
     )
     run = h.run_id()

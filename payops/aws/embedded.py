@@ -162,7 +162,8 @@ def sent_mails(endpoint: str) -> list[SentMail]:
             SentMail(
                 message_id=str(raw.get("id", "")),
                 sender=str(message.get("From", "")),
-                recipients=list(raw.get("destinations") or []),
+                # moto lists a recipient once per source (API and header): show each once.
+                recipients=list(dict.fromkeys(raw.get("destinations") or [])),
                 subject=str(message.get("Subject", "")),
                 language=str(message.get("Content-Language", "")),
                 text=body.get_content() if body is not None else "",  # type: ignore[attr-defined]
