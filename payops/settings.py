@@ -244,14 +244,17 @@ LOGGING = {
 # payops/aws/ builds its clients from these when a client is needed (not at import).
 # PAYOPS_AWS: "aws" (real AWS, production default), "embedded" (moto started by
 # `manage.py aws_embedded_up`, development default), "off" (nothing is sent; rows wait).
-PAYOPS_AWS = env.str("PAYOPS_AWS", default="aws" if PRODUCTION else "embedded")
+PAYOPS_AWS = env.str("PAYOPS_AWS", default="") or ("aws" if PRODUCTION else "embedded")
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
 AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="ap-northeast-1"))
 # botocore's own retries per call (first try included); payops's rows retry on top of these.
 AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=3)
 AWS_CONNECT_TIMEOUT_SECONDS = env.float("AWS_CONNECT_TIMEOUT_SECONDS", default=3.0)
 AWS_READ_TIMEOUT_SECONDS = env.float("AWS_READ_TIMEOUT_SECONDS", default=10.0)
-PAYOPS_EMBEDDED_AWS_STATE_FILE = env.path("PAYOPS_EMBEDDED_AWS_STATE_FILE", default=VAR_DIR / "aws-embedded.json")
+# Where the embedded moto server tells every payops process its address.
+PAYOPS_EMBEDDED_AWS_STATE_FILE = Path(
+    env.str("PAYOPS_EMBEDDED_AWS_STATE_FILE", default="") or VAR_DIR / "aws-embedded.json"
+)
 PAYOPS_EVENT_BUS_NAME = env.str("PAYOPS_EVENT_BUS_NAME", default="payops-orders")
 PAYOPS_EVENTS_STACK_NAME = env.str("PAYOPS_EVENTS_STACK_NAME", default="payops-events")
 # EventBridge's limit per PutEvents entry and per call (256 KB).
