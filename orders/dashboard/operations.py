@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from orders.dashboard.cursor import Ordering, Page, paginate
@@ -101,10 +101,14 @@ def overview(*, now: dt.datetime | None = None) -> Overview:
         .values("currency")
         .annotate(count=Count("pk"), total=Sum("total_amount"))
     )
-    newest_method = Subquery(Payment.objects.filter(order=OuterRef("pk")).order_by("-pk").values("method")[:1])
     unpaid: QuerySet[Order] = Order.objects.filter(status__in=UNPAID_STATUSES)
+    # One hash join rather than a subquery per unpaid order; an order with two payments (a card
+    # retried as konbini) counts under both methods.
     awaiting = list(
-        unpaid.annotate(method=newest_method).order_by("method").values("method").annotate(count=Count("pk"))
+        Payment.objects.filter(order__status__in=UNPAID_STATUSES)
+        .order_by("method")
+        .values("method")
+        .annotate(count=Count("order_id", distinct=True))
     )
     failed = Order.objects.filter(
         status=OrderStatus.PAYMENT_FAILED, created_at__gte=now - dt.timedelta(days=7)

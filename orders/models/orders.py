@@ -155,6 +155,14 @@ class OrderEvent(models.Model):
     class Meta:
         ordering = ["order", "sequence"]
         constraints = [models.UniqueConstraint(fields=["order", "sequence"], name="orderevent_unique_sequence")]
+        indexes = [
+            # Which order a webhook inbox row changed (the dashboard's inbox and timelines).
+            models.Index(
+                fields=["cause_reference"],
+                name="orderevent_cause_ref_idx",
+                condition=Q(cause__in=["webhook", "outside_payment"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}#{self.sequence} {self.type}"
