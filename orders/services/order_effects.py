@@ -140,8 +140,11 @@ def _mails_for(*, order: Order, event: OrderEvent, payment: Payment | None) -> l
         # One mail per refund, with its own amount. order.refunded / order.partially_refunded
         # follow from the same refund (or from a lost dispute, which is no refund of ours).
         refund_id = str(data.get("refund_id") or event.sequence)
-        refund = {"amount": _amount(data["amount"]), "currency": order.currency} if "amount" in data else None
-        context = {"refund": refund, "full_refund": bool(refund) and refund["amount"] >= order.total_amount}
+        refunded = _amount(data["amount"]) if "amount" in data else None
+        context = {
+            "refund": {"amount": refunded, "currency": order.currency} if refunded is not None else None,
+            "full_refund": refunded is not None and refunded >= order.total_amount,
+        }
         return [(MailTemplate.REFUND_ISSUED, f"{MailTemplate.REFUND_ISSUED}:{refund_id}", context)]
     if event.type == "order.shipped":
         context = {key: str(data.get(key) or "")[:_MAX_TEXT] for key in ("carrier", "tracking_number", "tracking_url")}

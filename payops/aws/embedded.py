@@ -24,6 +24,7 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -123,7 +124,7 @@ def start_in_background(*, watch_pid: int, log_path: Path, wait_seconds: float =
     raise RuntimeError(f"the embedded AWS server did not start within {wait_seconds:.0f} s; see {log_path}")
 
 
-def moto_state(endpoint: str, *, timeout: float = 5.0) -> dict[str, object]:
+def moto_state(endpoint: str, *, timeout: float = 5.0) -> dict[str, Any]:
     """moto's whole in-memory state (its ``/moto-api/data.json``), for the demo's admin pages."""
     with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout) as response:  # noqa: S310
         return dict(json.loads(response.read()))
@@ -155,7 +156,7 @@ class ArchivedEvent:
 def sent_mails(endpoint: str) -> list[SentMail]:
     state = moto_state(endpoint).get("ses") or {}
     mails = []
-    for raw in state.get("RawMessage", []):  # type: ignore[union-attr]
+    for raw in state.get("RawMessage", []):
         message = email.message_from_string(raw.get("raw_data", ""), policy=email.policy.default)
         body = message.get_body(("plain",)) if isinstance(message, EmailMessage) else None
         mails.append(
@@ -176,7 +177,7 @@ def archived_events(endpoint: str) -> list[ArchivedEvent]:
     """Every event the bus received (the stack's archive keeps them all), newest first."""
     state = moto_state(endpoint).get("events") or {}
     events = []
-    for archive in state.get("Archive", []):  # type: ignore[union-attr]
+    for archive in state.get("Archive", []):
         for event in archive.get("events", []):
             events.append(
                 ArchivedEvent(

@@ -26,7 +26,7 @@ class DeployReport:
     stack_name: str
     outputs: dict[str, str]
     template_url: str = ""
-    ses_identity: dict[str, object] = field(default_factory=dict)
+    ses_identity: ses.SesIdentity | None = None
     demo_secrets: list[str] = field(default_factory=list)
 
 

@@ -25,7 +25,7 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import ItemsView, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -290,13 +290,13 @@ class SecretsExceptionReporterFilter(SafeExceptionReporterFilter):
     def is_active(self, request: Any) -> bool:
         return True
 
-    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> list[tuple[str, Any]]:
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> ItemsView[str, Any]:
         values = known_secret_values()
-        cleansed = []
+        cleansed: dict[str, Any] = {}
         for name, value in super().get_traceback_frame_variables(request, tb_frame):
             try:
                 text = repr(value)
             except Exception:  # an unprintable value cannot leak through repr either
                 text = ""
-            cleansed.append((name, self.cleansed_substitute if any(v in text for v in values) else value))
-        return cleansed
+            cleansed[name] = self.cleansed_substitute if any(v in text for v in values) else value
+        return cleansed.items()

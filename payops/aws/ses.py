@@ -101,7 +101,14 @@ def _tag_value(value: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c in "_-.@") else "_" for c in value)[:256]
 
 
-def ensure_identity(identity: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class SesIdentity:
+    identity: str
+    verified: bool
+    dkim_tokens: list[str]
+
+
+def ensure_identity(identity: str) -> SesIdentity:
     """Create the sending identity (an address or a domain) unless it exists; returns its status.
 
     For a domain, SES answers with the DKIM tokens to publish in DNS; the deploy command shows them.
@@ -113,8 +120,8 @@ def ensure_identity(identity: str) -> dict[str, object]:
         if error_code(exc) != "AlreadyExistsException":
             raise
         response = client.get_email_identity(EmailIdentity=identity)
-    return {
-        "identity": identity,
-        "verified": bool(response.get("VerifiedForSendingStatus")),
-        "dkim_tokens": list((response.get("DkimAttributes") or {}).get("Tokens") or []),
-    }
+    return SesIdentity(
+        identity=identity,
+        verified=bool(response.get("VerifiedForSendingStatus")),
+        dkim_tokens=list((response.get("DkimAttributes") or {}).get("Tokens") or []),
+    )

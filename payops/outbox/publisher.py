@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -164,7 +165,7 @@ def _mark_published(published: list[tuple[int, str, dt.datetime]]) -> None:
         return
     table = connection.ops.quote_name(OutboxEvent._meta.db_table)
     values = ", ".join(["(%s, %s, %s)"] * len(published))
-    params: list[object] = [OutboxStatus.PUBLISHED]
+    params: list[Any] = [OutboxStatus.PUBLISHED]
     for pk, event_id, at in published:
         params += [pk, event_id, connection.ops.adapt_datetimefield_value(at)]
     with connection.cursor() as cursor:

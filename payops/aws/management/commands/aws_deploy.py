@@ -32,9 +32,10 @@ class Command(BaseCommand):
         self.stdout.write(f"stack {report.stack_name} deployed{source}")
         self.stdout.write(json.dumps(report.outputs, indent=2, sort_keys=True))
         identity = report.ses_identity
-        state = "verified" if identity["verified"] else "NOT verified yet"
-        self.stdout.write(f"SES identity {identity['identity']}: {state}")
-        for token in identity.get("dkim_tokens") or []:  # type: ignore[union-attr]
-            self.stdout.write(f"  DKIM: {token}._domainkey.{identity['identity']} CNAME {token}.dkim.amazonses.com")
+        if identity is not None:
+            state = "verified" if identity.verified else "NOT verified yet"
+            self.stdout.write(f"SES identity {identity.identity}: {state}")
+            for token in identity.dkim_tokens:
+                self.stdout.write(f"  DKIM: {token}._domainkey.{identity.identity} CNAME {token}.dkim.amazonses.com")
         for location in report.demo_secrets:
             self.stdout.write(f"demo secrets stored in {location}")

@@ -32,8 +32,9 @@ class Command(BaseCommand):
         log_path = Path(settings.PAYOPS_EMBEDDED_AWS_STATE_FILE).with_suffix(".log")
         server = start_in_background(watch_pid=options["watch_pid"] or os.getppid(), log_path=log_path)
         report = deploy_infrastructure(demo_secrets=True)
+        identity = report.ses_identity.identity if report.ses_identity else "-"
         self.stdout.write(
             f"embedded AWS (moto) at {server.endpoint}: bus {report.outputs.get('BusName')}, "
-            f"{len(report.outputs)} stack outputs, SES identity {report.ses_identity['identity']}, "
+            f"{len(report.outputs)} stack outputs, SES identity {identity}, "
             f"demo secrets in {', '.join(report.demo_secrets)}; log {log_path}"
         )
