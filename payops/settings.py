@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "orders",
     "webhooks",
@@ -63,11 +66,18 @@ INSTALLED_APPS = [
     "payops.aws",
     "payops.outbox",
     "payops.mail",
+    "payops.staff",
+    "payops.apikeys",
+    "payops.idempotency",
     "payops.workflow",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CORS for /api/ only (CORS_URLS_REGEX); above anything that may answer a request itself.
+    "corsheaders.middleware.CorsMiddleware",
+    # Errors under /api/ that no API view handled (unknown paths, crashes) as problem+json.
+    "payops.api.middleware.ApiProblemMiddleware",
     # payops serves its own assets (no CDN); from STATIC_ROOT in production, from the apps in DEBUG.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,11 +228,18 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGIN_URL = "/admin/login/"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Integrations send a per-user token; the dashboard's own calls ride its session (with CSRF).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "payops.apikeys.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Closed by default: public endpoints (catalogue, checkout, order by token) open themselves.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["payops.api.throttling.TokenThrottle"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "payops.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "payops.api.schema.PayopsAutoSchema",
+    "EXCEPTION_HANDLER": "payops.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -309,3 +326,59 @@ PAYOPS_FULFILMENT_REVIEW_OVER_AMOUNT = env.int("PAYOPS_FULFILMENT_REVIEW_OVER_AM
 PAYOPS_FULFILMENT_FIRST_ORDER_REVIEW_OVER_AMOUNT = env.int(
     "PAYOPS_FULFILMENT_FIRST_ORDER_REVIEW_OVER_AMOUNT", default=30_000
 )
+
+# --- API ----------------------------------------------------------------------------------
+# The REST API's conventions (auth, throttling, idempotency, CORS, schema): ADR 0008.
+# Proxies in front of payops that append to X-Forwarded-For; 0 trusts only the socket address,
+# so a client cannot dodge its rate limit by sending the header itself.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("PAYOPS_API_NUM_PROXIES", default=0)
+# Anonymous clients per address and endpoint group; token clients per token ("N/sec|min|hour|day").
+PAYOPS_API_THROTTLE_RATES = {
+    "anon_checkout": env.str("PAYOPS_API_THROTTLE_CHECKOUT", default="30/min"),
+    "anon_order_status": env.str("PAYOPS_API_THROTTLE_ORDER_STATUS", default="120/min"),
+    "anon_catalogue": env.str("PAYOPS_API_THROTTLE_CATALOGUE", default="600/min"),
+    "token": env.str("PAYOPS_API_THROTTLE_TOKEN", default="1200/min"),
+}
+# Idempotency-Key: an answer is replayed for 24 hours (as Stripe does); a request that died
+# with its process holds its key this long before a retry may run it again.
+PAYOPS_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+PAYOPS_IDEMPOTENCY_LOCK_SECONDS = env.int("PAYOPS_IDEMPOTENCY_LOCK_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
+    "task": "payops.idempotency.tasks.purge_expired_idempotency_keys",
+    "schedule": 3600,
+}
+# Browser frontends on other origins, e.g. "https://shop.example.jp,https://app.example.jp".
+# Tokens travel in the Authorization header, so no cookies cross origins (no credentials).
+CORS_ALLOWED_ORIGINS = env.list("PAYOPS_CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key", "user-agent"]
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "WWW-Authenticate"]
+CORS_PREFLIGHT_MAX_AGE = 86400
+SPECTACULAR_SETTINGS = {
+    "TITLE": "payops API",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI and ReDoc from payops's own static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.state_machine.OrderStatus",
+        "PaymentMethodEnum": "orders.models.payments.PaymentMethod",
+        "EventCauseEnum": "orders.models.orders.EventCause",
+        "InboxStatusEnum": "webhooks.models.InboxStatus",
+        "OutboxStatusEnum": "payops.outbox.models.OutboxStatus",
+        "MailStatusEnum": "payops.mail.models.MailStatus",
+        "MailTemplateEnum": "payops.mail.models.MailTemplate",
+        "StaffLevelEnum": "payops.staff.levels.StaffLevel",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "payops.api.schema.describe_api",
+    ],
+}

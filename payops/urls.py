@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from orders import views as order_views
 from orders.dashboard.views.auth import DashboardLoginView, DashboardLogoutView
@@ -10,6 +11,9 @@ urlpatterns = [
     path("checkout/", order_views.shop_checkout, name="shop-checkout"),
     path("orders/<str:token>/", order_views.order_status, name="order-status"),
     path("api/v1/", include("orders.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("webhooks/", include("webhooks.urls")),
     path("simulator/", include("payops.simulator.urls")),
     path("healthz", health, name="health"),

@@ -1,0 +1,75 @@
+"""The base classes of every API view: problems for domain errors, Idempotency-Key on POST,
+and the authentication, permission and throttling defaults of public and staff endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.api.errors import problem_for
+from orders.api.permissions import CanView
+from payops.api.problems import Problem
+from payops.api.throttling import AnonymousThrottle, TokenThrottle
+from payops.apikeys.authentication import ApiTokenAuthentication
+from payops.idempotency.api import IdempotentPostMixin
+
+
+class ApiMixin(IdempotentPostMixin):
+    # A view that takes a body may cap it below Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    max_body_bytes: int | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        limit = self.max_body_bytes
+        if limit is not None and request.method == "POST" and _body_too_large(request, limit):
+            raise Problem(
+                status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                slug="request-too-large",
+                title="Request too large",
+                detail=f"the request body must be at most {limit} bytes",
+            )
+        super().initial(request, *args, **kwargs)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        return super().handle_exception(problem_for(exc) or exc)
+
+
+class PublicApiView(ApiMixin, APIView):
+    """For shoppers and frontends: anonymous, throttled per address and ``throttle_scope``.
+
+    A token is accepted (its client is then throttled per token instead); a session is not,
+    so a shopper's browser never needs a CSRF token.
+    """
+
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonymousThrottle, TokenThrottle]
+    throttle_scope = "default"
+
+
+class StaffApiView(ApiMixin, APIView):
+    """For the dashboard (session) and integrations (token); needs a staff level."""
+
+    permission_classes = [CanView]
+
+
+class StaffListApiView(ApiMixin, generics.ListAPIView):  # type: ignore[type-arg]
+    permission_classes = [CanView]
+
+
+class StaffRetrieveApiView(ApiMixin, generics.RetrieveAPIView):  # type: ignore[type-arg]
+    permission_classes = [CanView]
+
+
+def _body_too_large(request: Request, limit: int) -> bool:
+    try:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+            return True
+        return len(request._request.body) > limit
+    except (ValueError, RequestDataTooBig):
+        return True

@@ -1,0 +1,161 @@
+"""The filters of the staff lists, as django-filter FilterSets.
+
+A FilterSet is a form too, so the dashboard can render and apply the very same filters in
+HTML (``OrderFilter(request.GET, queryset=...)``) that the API applies to query parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+
+from orders.models import Order, Payment
+from orders.models.payments import PaymentMethod
+from orders.state_machine import OrderStatus
+from payops.mail.models import Mail, MailStatus, MailTemplate
+from payops.outbox.models import OutboxEvent, OutboxStatus
+from webhooks.models import InboxEvent, InboxStatus
+
+# Far enough from datetime's limits that converting between time zones cannot overflow.
+_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+class BoundedIsoDateTimeField(forms.DateTimeField):
+    """ISO 8601 with an offset (a naive time is read in the server's zone), 1970 to 9000."""
+
+    def to_python(self, value: object) -> dt.datetime | None:
+        parsed = django_filters.fields.IsoDateTimeField().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            aware = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+            in_range = _EARLIEST <= aware <= _LATEST
+        except (OverflowError, ValueError):
+            in_range = False
+        if not in_range:
+            raise forms.ValidationError("Enter a time between 1970 and 9000.", code="out_of_range")
+        return aware
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "description": "Minor units of `currency`."})
+class IntegerFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class _OrderFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        amounts = (data.get("amount_min"), data.get("amount_max"))
+        if any(amount is not None for amount in amounts) and not data.get("currency"):
+            raise forms.ValidationError({"currency": "Give the currency of amount_min / amount_max."})
+        return data
+
+
+class OrderFilter(django_filters.FilterSet):
+    """The dashboard's order filters (orders/dashboard/order_list.py), as query parameters."""
+
+    status = django_filters.MultipleChoiceFilter(
+        choices=OrderStatus.choices, help_text="One or more statuses (repeat the parameter)."
+    )
+    method = django_filters.ChoiceFilter(
+        choices=PaymentMethod.choices, method="filter_method", help_text="Orders with a payment of this method."
+    )
+    created_from = django_filters.DateFilter(
+        method="filter_created_from", help_text="Placed on or after this day (server time zone)."
+    )
+    created_to = django_filters.DateFilter(method="filter_created_to", help_text="Placed on or before this day.")
+    currency = django_filters.CharFilter(
+        max_length=3, method="filter_currency", help_text="ISO 4217; needed with amount_min / amount_max."
+    )
+    amount_min = IntegerFilter(
+        field_name="total_amount", lookup_expr="gte", min_value=0, help_text="Minor units of `currency`."
+    )
+    amount_max = IntegerFilter(
+        field_name="total_amount", lookup_expr="lte", min_value=0, help_text="Minor units of `currency`."
+    )
+    q = django_filters.CharFilter(
+        method="filter_search",
+        max_length=254,
+        help_text="An email (exact), a PaymentIntent id (pi_..., exact), or an order number (whole or its start).",
+    )
+
+    class Meta:
+        model = Order
+        fields: list[str] = []
+        form = _OrderFilterForm
+
+    def filter_method(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        return queryset.filter(Exists(Payment.objects.filter(order=OuterRef("pk"), method=value)))
+
+    def filter_created_from(self, queryset: QuerySet[Order], name: str, value: dt.date) -> QuerySet[Order]:
+        return queryset.filter(created_at__gte=_start_of(value))
+
+    def filter_created_to(self, queryset: QuerySet[Order], name: str, value: dt.date) -> QuerySet[Order]:
+        return queryset.filter(created_at__lt=_start_of(value + dt.timedelta(days=1)))
+
+    def filter_currency(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        return queryset.filter(currency=value.upper())
+
+    def filter_search(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        query = value.strip()
+        if not query:
+            return queryset
+        if "@" in query:
+            return queryset.filter(customer__email=query.lower())
+        if query.startswith("pi_"):
+            return queryset.filter(pk__in=Payment.objects.filter(intent_id=query).values("order_id"))
+        number = query.upper() if query.upper().startswith("PO-") else f"PO-{query.upper()}"
+        if len(number) == len("PO-XXXX-XXXX"):
+            return queryset.filter(number=number)
+        return queryset.filter(number__startswith=number)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    try:
+        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    except (OverflowError, ValueError):  # the first or last day datetime can hold
+        return _EARLIEST if day.year < 1970 else _LATEST
+
+
+class InboxEventFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=InboxStatus.choices)
+    type = django_filters.CharFilter(max_length=128, help_text="Exact event type, e.g. payment_intent.succeeded.")
+    provider = django_filters.CharFilter(max_length=64, help_text='"stripe" or "outside:<source>".')
+    received_after = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+
+    class Meta:
+        model = InboxEvent
+        fields: list[str] = []
+
+
+class OutboxEventFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=OutboxStatus.choices)
+    detail_type = django_filters.CharFilter(max_length=128, help_text="e.g. order.paid.")
+    aggregate = django_filters.CharFilter(max_length=64, help_text="The order number.")
+
+    class Meta:
+        model = OutboxEvent
+        fields: list[str] = []
+
+
+class MailFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=MailStatus.choices)
+    template = django_filters.ChoiceFilter(choices=MailTemplate.choices)
+    reference = django_filters.CharFilter(max_length=64, help_text="The order number.")
+    recipient = django_filters.CharFilter(lookup_expr="iexact", max_length=254)
+
+    class Meta:
+        model = Mail
+        fields: list[str] = []

@@ -1,0 +1,69 @@
+"""The order as its shopper sees it through the order token: status, lines, next step, timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orders.api.serializers.common import (
+    MoneyField,
+    NextActionField,
+    OrderLineSerializer,
+    PaymentFailureField,
+    UtcDateTimeField,
+)
+from orders.models import Order, OrderEvent
+from orders.presentation import event_label
+
+# Events that are the merchant's business, not the shopper's.
+STAFF_ONLY_EVENT_PREFIXES = ("staff.",)
+
+
+class ShopperPaymentSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    status = serializers.CharField(help_text="Stripe's PaymentIntent status.")
+    amount_received = MoneyField("amount_received")
+    next_action = NextActionField()
+    failure = PaymentFailureField()
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField(help_text="Increases by one with every event of the order.")
+    type = serializers.CharField(help_text="e.g. order.created, order.paid, payment.partially_funded.")
+    label = serializers.SerializerMethodField(help_text="The event for people, in the order's language.")
+    created_at = UtcDateTimeField()
+
+    def get_label(self, event: OrderEvent) -> str:
+        return event_label(event.type)
+
+
+class ShopperOrderSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    status_display = serializers.SerializerMethodField(help_text="The status for people, in the order's language.")
+    sequence = serializers.IntegerField(
+        source="last_event_sequence",
+        help_text="The newest event's sequence; live updates with a lower one are older than this answer.",
+    )
+    total = MoneyField("total_amount")
+    locale = serializers.CharField()
+    created_at = UtcDateTimeField()
+    payment_expires_at = UtcDateTimeField(allow_null=True)
+    lines = OrderLineSerializer(many=True, source="lines.all")
+    payment = serializers.SerializerMethodField(help_text="The payment the shopper acts on; null if none.")
+    timeline = serializers.SerializerMethodField()
+
+    def get_status_display(self, order: Order) -> str:
+        return str(order.get_status_display())
+
+    @extend_schema_field(ShopperPaymentSerializer(allow_null=True))
+    def get_payment(self, order: Order) -> dict[str, Any] | None:
+        payment = order.current_payment  # type: ignore[attr-defined]
+        return None if payment is None else ShopperPaymentSerializer(payment).data
+
+    @extend_schema_field(TimelineEventSerializer(many=True))
+    def get_timeline(self, order: Order) -> list[dict[str, Any]]:
+        events = [e for e in order.events.all() if not e.type.startswith(STAFF_ONLY_EVENT_PREFIXES)]
+        return TimelineEventSerializer(events, many=True).data  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""API edges, a module per concept: parse, call one service or selector, render."""

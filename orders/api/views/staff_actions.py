@@ -1,0 +1,195 @@
+"""Staff actions on one order. Each parses its body, calls one order service, and answers
+with the order as it is afterwards. Domain refusals are 409 problems (orders/api/errors.py)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orders.api.base import StaffApiView
+from orders.api.permissions import CanOperate, CanRefund
+from orders.api.serializers.staff_orders import (
+    CancelRequestSerializer,
+    OutsidePaymentRequestSerializer,
+    OutsidePaymentResponseSerializer,
+    RefundRequestSerializer,
+    RefundResponseSerializer,
+    ShipmentRequestSerializer,
+    StaffOrderSerializer,
+    StaffRefundSerializer,
+)
+from orders.api.views.staff_orders import ORDER_NUMBER, render_staff_order
+from orders.models import Order
+from orders.services.cancellation import order_cancel_unpaid
+from orders.services.fulfilment import order_mark_shipped
+from orders.services.order_events import Cause
+from orders.services.outside_payments import order_record_outside_payment
+from orders.services.refunds import order_refund
+from payops.api.schema import documented_problem
+from payops.apikeys.models import ApiToken
+
+ACTION_NOT_ALLOWED = documented_problem(
+    409,
+    "action-not-allowed",
+    "Action not allowed",
+    "cannot mark as shipped: order PO-4KQ7-ZP2M is awaiting payment",
+    "The order's status does not allow this action now (`action-not-allowed`, the detail says why); or "
+    "another request with the same Idempotency-Key is running (`idempotency-key-in-use`).",
+)
+
+
+def staff_cause(request: Request) -> Cause:
+    """The staff member, and how they reached us (which token), for the order's timeline."""
+    token = request.auth
+    reference = f"api token {token.prefix}" if isinstance(token, ApiToken) else "api"
+    return Cause.staff(request.user, reference)  # type: ignore[arg-type]
+
+
+def order_id_for(number: str) -> int:
+    return Order.objects.values_list("pk", flat=True).get(number=number)  # DoesNotExist -> 404
+
+
+def parsed(serializer_class: Any, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data  # type: ignore[no-any-return]
+
+
+class StaffRefundApi(StaffApiView):
+    permission_classes = [CanRefund]
+
+    @extend_schema(
+        tags=["orders (staff)"],
+        operation_id="staff_orders_refund",
+        summary="Refund an order, in full or in part",
+        description="Needs the refund level. With an Idempotency-Key, a retried request is one refund even "
+        "after a 503 (the key is also the refund's own deduplication key). Stripe's answer is usually "
+        "immediate; a refund still `requested` or `pending` completes by webhook.",
+        parameters=[ORDER_NUMBER],
+        request=RefundRequestSerializer,
+        responses={
+            201: RefundResponseSerializer,
+            (409, "application/problem+json"): ACTION_NOT_ALLOWED,
+            (503, "application/problem+json"): documented_problem(
+                503,
+                "payment-provider-unavailable",
+                "Payment provider unavailable",
+                "Stripe could not be reached. The request is kept and retried; retrying with the same "
+                "Idempotency-Key is safe.",
+                "Stripe could not be reached. The refund is reserved and will be submitted by the retry "
+                "task; retrying with the same Idempotency-Key returns it.",
+            ),
+        },
+        examples=[
+            OpenApiExample("partial", value={"amount": 1500, "reason": "one cup arrived broken"}, request_only=True)
+        ],
+    )
+    def post(self, request: Request, number: str) -> Response:
+        data = parsed(RefundRequestSerializer, request)
+        claim = self.idempotency_claim
+        refund = order_refund(
+            order_id=order_id_for(number),
+            amount=data.get("amount"),
+            reason=data["reason"],
+            cause=staff_cause(request),
+            request_key=claim.service_key if claim else f"api:{uuid.uuid4().hex}",
+        )
+        body = {"refund": StaffRefundSerializer(refund).data, "order": render_staff_order(number)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class StaffCancelApi(StaffApiView):
+    permission_classes = [CanOperate]
+
+    @extend_schema(
+        tags=["orders (staff)"],
+        operation_id="staff_orders_cancel",
+        summary="Cancel an unpaid order",
+        description="Needs the operate level. Cancels the order's open PaymentIntents at Stripe first (so a "
+        "voucher can no longer be paid), then the order, which gives its stock back. A paid order is "
+        "refunded instead.",
+        parameters=[ORDER_NUMBER],
+        request=CancelRequestSerializer,
+        responses={200: StaffOrderSerializer, (409, "application/problem+json"): ACTION_NOT_ALLOWED},
+    )
+    def post(self, request: Request, number: str) -> Response:
+        data = parsed(CancelRequestSerializer, request)
+        order_cancel_unpaid(order_id=order_id_for(number), cause=staff_cause(request), reason=data["reason"])
+        return Response(render_staff_order(number))
+
+
+class StaffShipmentApi(StaffApiView):
+    permission_classes = [CanOperate]
+
+    @extend_schema(
+        tags=["orders (staff)"],
+        operation_id="staff_orders_ship",
+        summary="Mark an order shipped",
+        description="Needs the operate level. Entering the same carrier and tracking number again changes nothing.",
+        parameters=[ORDER_NUMBER],
+        request=ShipmentRequestSerializer,
+        responses={200: StaffOrderSerializer, (409, "application/problem+json"): ACTION_NOT_ALLOWED},
+        examples=[
+            OpenApiExample(
+                "yamato",
+                value={"carrier": "Yamato", "tracking_number": "1234-5678-9012", "tracking_url": ""},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request, number: str) -> Response:
+        data = parsed(ShipmentRequestSerializer, request)
+        order_mark_shipped(
+            order_id=order_id_for(number),
+            cause=staff_cause(request),
+            carrier=data["carrier"],
+            tracking_number=data["tracking_number"],
+            tracking_url=data["tracking_url"],
+        )
+        return Response(render_staff_order(number))
+
+
+class StaffOutsidePaymentApi(StaffApiView):
+    permission_classes = [CanOperate]
+
+    @extend_schema(
+        tags=["orders (staff)"],
+        operation_id="staff_orders_record_payment",
+        summary="Record a payment received outside Stripe",
+        description="Needs the operate level. For money Stripe did not see (a transfer to the merchant's own "
+        "account, cash). The amount must equal the order total; the order becomes paid and its open "
+        "Stripe payments are cancelled. The same reference again changes nothing (`applied: false`).",
+        parameters=[ORDER_NUMBER],
+        request=OutsidePaymentRequestSerializer,
+        responses={
+            201: OutsidePaymentResponseSerializer,
+            200: OutsidePaymentResponseSerializer,
+            (409, "application/problem+json"): documented_problem(
+                409,
+                "outside-payment-refused",
+                "Outside payment refused",
+                "amount ¥1,000 does not match the order total ¥3,000; partial payments outside Stripe are "
+                "not applied automatically",
+                "The payment cannot be applied (amount or currency differ, or the order cannot become paid); "
+                "or another request with the same Idempotency-Key is running (`idempotency-key-in-use`).",
+            ),
+        },
+    )
+    def post(self, request: Request, number: str) -> Response:
+        data = parsed(OutsidePaymentRequestSerializer, request)
+        order_id_for(number)  # 404 for an unknown number, before the service's own refusal
+        outcome = order_record_outside_payment(
+            order_number=number,
+            amount=data["amount"],
+            currency=data["currency"],
+            source="manual",
+            reference=data["reference"],
+            cause=staff_cause(request),
+        )
+        body = {"applied": outcome.applied, "detail": outcome.detail, "order": render_staff_order(number)}
+        return Response(body, status=status.HTTP_201_CREATED if outcome.applied else status.HTTP_200_OK)
