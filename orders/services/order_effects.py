@@ -47,14 +47,15 @@ _PUBLIC_DATA_FIELDS = frozenset(
         "tracking_url",
     }
 )
-# Staff notes are working notes inside payops, not facts for other systems.
-_UNPUBLISHED_TYPES = frozenset({"staff.note"})
+# Staff notes and staff audit records are payops's own bookkeeping, not facts for other systems.
+_UNPUBLISHED_PREFIXES = ("staff.",)
 _MAX_TEXT = 500
+_MAX_ITEMS = 100
 _DELAYED_METHODS = frozenset({"konbini", "bank_transfer"})
 
 
 def after_order_event(*, order: Order, event: OrderEvent) -> None:
-    if event.type in _UNPUBLISHED_TYPES:
+    if event.type.startswith(_UNPUBLISHED_PREFIXES):
         return
     payment = order.payments.order_by("-pk").first()
     outbox_enqueue(
@@ -99,13 +100,23 @@ def _public_data(data: dict[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         if key not in _PUBLIC_DATA_FIELDS:
             continue
-        if isinstance(value, str):
-            public[key] = value[:_MAX_TEXT]
-        elif value is None or isinstance(value, (bool, int)):
-            public[key] = value
-        elif isinstance(value, dict) and set(value) == {"amount", "currency"}:  # money
+        if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # money
             public[key] = {"amount": int(value["amount"]), "currency": str(value["currency"])}
+        elif isinstance(value, list):  # e.g. lines: [{"sku": ..., "quantity": ...}]
+            items = [_flat(item) for item in value[:_MAX_ITEMS] if isinstance(item, dict)]
+            public[key] = [item for item in items if item]
+        elif _is_scalar(value):
+            public[key] = value[:_MAX_TEXT] if isinstance(value, str) else value
     return public
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, bool, int))
+
+
+def _flat(item: dict[str, Any]) -> dict[str, Any]:
+    """A list item keeps only its scalar fields: nothing nested travels."""
+    return {k: (v[:_MAX_TEXT] if isinstance(v, str) else v) for k, v in item.items() if _is_scalar(v)}
 
 
 # --- mails --------------------------------------------------------------------------------------

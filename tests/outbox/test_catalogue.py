@@ -94,15 +94,22 @@ def test_what_payops_publishes_matches_the_catalogue(stack, aws):
             cause=Cause.webhook("evt_refund"),
             data={"refund_id": "re_1", "amount": 10_000, "failure_reason": ""},
         )
+        record_order_event(
+            order=lock_order(card.pk),
+            type="fulfilment.requested",
+            cause=Cause.system("workflow"),
+            data={"lines": [{"sku": "TEA", "quantity": 1}]},
+        )
     order_mark_refunded(order_id=konbini.pk, cause=Cause.system("test"), data={"amount_refunded": 10_000}, partial=True)
     order_mark_needs_attention(order_id=konbini.pk, cause=Cause.system("test"), reason="stock_missing")
 
-    assert outbox_publish_due().published == 8
+    assert outbox_publish_due().published == 9
 
     # the stack's archive holds every event the bus received, whichever rules matched
     (archive,) = aws.state()["events"]["Archive"]
     published = [(event["detail-type"], event["detail"]) for event in archive["events"]]
     assert sorted(detail_type for detail_type, _ in published) == [
+        "fulfilment.requested",
         "order.awaiting_payment",
         "order.fulfilling",
         "order.needs_attention",

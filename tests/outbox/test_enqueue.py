@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
-from orders.services.order_events import Cause
-from orders.services.transitions import order_mark_paid
+from orders.services.order_events import Cause, record_order_event
+from orders.services.transitions import lock_order, order_mark_paid
 from payops.aws.eventbridge import EventEntry, batches, entry_size
 from payops.outbox.models import OutboxEvent, OutboxStatus
 from payops.outbox.publisher import outbox_publish_due
@@ -76,3 +76,16 @@ def test_entry_size_follows_aws_rules_and_batches_respect_both_limits(settings):
     assert [len(b) for b in batches(small)] == [10, 10, 5]
     big = [EventEntry(key=str(n), source="s", detail_type="t", detail="x" * 398) for n in range(5)]
     assert [len(b) for b in batches(big)] == [2, 2, 1]  # 400 bytes each, 1000 per call
+
+
+def test_list_fields_travel_flat_and_staff_bookkeeping_not_at_all():
+    order = card_order_paid()
+    with transaction.atomic():
+        locked = lock_order(order.pk)
+        lines = [{"sku": "TEA", "quantity": 2, "warehouse": {"bin": "A-1"}}]
+        record_order_event(order=locked, type="fulfilment.requested", cause=Cause.system("wf"), data={"lines": lines})
+        record_order_event(order=locked, type="staff.mail_resent", cause=Cause.system("t"), data={"mail": 1})
+
+    published = dict(OutboxEvent.objects.values_list("detail_type", "detail"))
+    assert published["fulfilment.requested"]["data"] == {"lines": [{"sku": "TEA", "quantity": 2}]}
+    assert "staff.mail_resent" not in published
