@@ -7,6 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ NEWEST_RECEIVED = Ordering("received_at", descending=True)
 NEWEST_ROW = Ordering("id", descending=True)
 OLDEST_FIRST = Ordering("updated_at", descending=False)
 LOW_STOCK_UNITS = 5
+OVERVIEW_CACHE_SECONDS = 30
 OPEN_DISPUTE_STATUSES = ("warning_needs_response", "needs_response", "warning_under_review", "under_review")
 
 
@@ -37,9 +40,24 @@ def inbox_page(*, status: str, type: str, provider: str, cursor: str | None) -> 
     return paginate(rows, NEWEST_RECEIVED, cursor=cursor, size=PAGE_SIZE)
 
 
+# A loose index scan: one index probe per distinct type (inbox_type_idx), where DISTINCT would
+# read every row of the inbox. Recursive CTEs run on PostgreSQL and SQLite alike.
+_DISTINCT_TYPES = """
+WITH RECURSIVE seen(type) AS (
+    SELECT MIN(type) FROM {table}
+    UNION ALL
+    SELECT (SELECT MIN(type) FROM {table} WHERE type > seen.type) FROM seen
+    WHERE seen.type IS NOT NULL
+)
+SELECT type FROM seen WHERE type IS NOT NULL LIMIT 100
+"""
+
+
 def inbox_types() -> list[str]:
-    """The event types seen, for the filter (a small set: Stripe's types payops subscribes to)."""
-    return list(InboxEvent.objects.order_by("type").values_list("type", flat=True).distinct()[:100])
+    """The event types seen, for the filter (a small set: the Stripe types payops subscribes to)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DISTINCT_TYPES.format(table=connection.ops.quote_name(InboxEvent._meta.db_table)))
+        return [row[0] for row in cursor.fetchall()]
 
 
 def outbox_page(*, status: str, cursor: str | None) -> Page:
@@ -90,6 +108,18 @@ class Overview:
     dead_outbox: int
     failed_mails: int
     low_stock: int
+    computed_at: dt.datetime
+
+
+def cached_overview() -> Overview:
+    """The overview, computed at most every OVERVIEW_CACHE_SECONDS: several of its counts read a
+    large share of a million-row table (docs/benchmarks.md), and it is a glance, not a ledger."""
+    key = f"dashboard:overview:{timezone.localdate()}"
+    result = cache.get(key)
+    if result is None:
+        result = overview()
+        cache.set(key, result, OVERVIEW_CACHE_SECONDS)
+    return result
 
 
 def overview(*, now: dt.datetime | None = None) -> Overview:
@@ -131,6 +161,7 @@ def overview(*, now: dt.datetime | None = None) -> Overview:
         failed_webhooks=InboxEvent.objects.filter(status=InboxStatus.FAILED).count(),
         dead_outbox=OutboxEvent.objects.filter(status=OutboxStatus.DEAD).count(),
         failed_mails=Mail.objects.filter(status__in=[MailStatus.FAILED, MailStatus.UNCONFIRMED]).count(),
+        computed_at=now,
         low_stock=sum(
             1 for p in Product.objects.only("stock_on_hand", "stock_reserved") if p.stock_available <= LOW_STOCK_UNITS
         ),

@@ -85,3 +85,13 @@ def stripe_answers(request):
 def stripe(fake_stripe):
     fake_stripe.responder = stripe_answers
     return fake_stripe
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Counts and the overview are cached briefly; each test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -91,3 +91,22 @@ def test_overview_counts_what_needs_a_person(as_user, paid_order, unpaid_order):
     assert "declined@example.com" in html
     assert "Failed payments, last 7 days (1)" in html
     assert 'status=failed">Failed webhooks</a> <b>1</b>' in html
+
+
+def test_the_overview_is_cached_briefly(as_user, paid_order):
+    client = as_user("view")
+    client.get("/dashboard/")
+    make_order(status="payment_failed", email="later@example.com")
+    assert "later@example.com" not in client.get("/dashboard/").content.decode()
+    from django.core.cache import cache
+
+    cache.clear()  # what 30 seconds do
+    assert "later@example.com" in client.get("/dashboard/").content.decode()
+
+
+def test_the_inbox_type_filter_lists_each_type_once(as_user):
+    for n, type in enumerate(["charge.refunded", "payment_intent.succeeded", "charge.refunded", "a.first"]):
+        InboxEvent.objects.create(provider="stripe", event_id=f"evt_t{n}", type=type, payload={})
+    html = as_user("view").get("/dashboard/operations/webhooks/").content.decode()
+    options = [chunk.split('"', 1)[0] for chunk in html.split('<option value="')[1:]]
+    assert [o for o in options if "." in o] == ["a.first", "charge.refunded", "payment_intent.succeeded"]

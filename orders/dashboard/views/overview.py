@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from orders.dashboard import forms
-from orders.dashboard.operations import LOW_STOCK_UNITS, catalogue, overview
+from orders.dashboard.operations import LOW_STOCK_UNITS, cached_overview, catalogue
 from orders.dashboard.views.common import staff_required
 from orders.services.stock_adjustments import parse_adjustment, stock_adjustments
 
@@ -15,7 +15,7 @@ from orders.services.stock_adjustments import parse_adjustment, stock_adjustment
 @require_GET
 @staff_required()
 def overview_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/overview.html", {"o": overview()})
+    return render(request, "dashboard/overview.html", {"o": cached_overview()})
 
 
 @require_GET
