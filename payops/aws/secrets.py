@@ -98,9 +98,11 @@ class SecretsUnavailable(Exception):
 @dataclass
 class _Cache:
     config: tuple[str, ...]
-    secrets: PayopsSecrets
+    secrets: PayopsSecrets | None  # None: no read has succeeded yet
     loaded_at: float
     expires_at: float
+    attempted_at: float  # the last read, good or not: forced refreshes are limited from it
+    error: str = ""
 
 
 _lock = threading.Lock()
@@ -124,7 +126,12 @@ def _config() -> tuple[str, ...]:
 
 
 def load_secrets(*, refresh: bool = False) -> PayopsSecrets:
-    """The current secrets, from the cache while it is fresh."""
+    """The current secrets, from the cache while it is fresh.
+
+    The store is read when the TTL has run out, or on ``refresh`` — but never twice within
+    ``PAYOPS_SECRETS_MIN_REFRESH_SECONDS``, failed reads included: a flood of forged webhooks
+    (or a store that is down) must not become a flood of AWS calls, each waiting on a timeout.
+    """
     global _cache
     config = _config()
     if config[0] == "env":
@@ -133,34 +140,40 @@ def load_secrets(*, refresh: bool = False) -> PayopsSecrets:
         _remember(secrets)
         return secrets
     now = _clock()
+    min_interval = float(settings.PAYOPS_SECRETS_MIN_REFRESH_SECONDS)
     with _lock:
         cached = _cache if _cache is not None and _cache.config == config else None
-        if cached is not None and now < cached.expires_at:
-            recently = now - cached.loaded_at < float(settings.PAYOPS_SECRETS_MIN_REFRESH_SECONDS)
-            if not refresh or recently:
+        if cached is not None:
+            fresh = now < cached.expires_at and not refresh
+            if (fresh or now - cached.attempted_at < min_interval) and cached.secrets is not None:
                 return cached.secrets
+            if cached.secrets is None and now - cached.attempted_at < min_interval:
+                raise SecretsUnavailable(f"could not read secrets from {config[0]}: {cached.error}")
         try:
             secrets = _load(config)
         except Exception as exc:
-            if cached is None:
-                raise SecretsUnavailable(f"could not read secrets from {config[0]}: {describe_error(exc)}") from exc
+            error = describe_error(exc)
+            if cached is None or cached.secrets is None:
+                _cache = _Cache(config=config, secrets=None, loaded_at=0, expires_at=0, attempted_at=now, error=error)
+                raise SecretsUnavailable(f"could not read secrets from {config[0]}: {error}") from exc
             logger.warning(
                 "could not refresh secrets from %s (%s); keeping the copy loaded %.0f s ago",
                 config[0],
-                describe_error(exc),
+                error,
                 now - cached.loaded_at,
             )
-            # Try again after the rate limit, not on every request.
-            cached.expires_at = now + float(settings.PAYOPS_SECRETS_MIN_REFRESH_SECONDS)
+            cached.attempted_at, cached.error = now, error
             return cached.secrets
         _remember(secrets)
+        previous = cached.secrets if cached is not None else None
         _cache = _Cache(
             config=config,
             secrets=secrets,
             loaded_at=now,
             expires_at=now + float(settings.PAYOPS_SECRETS_TTL_SECONDS),
+            attempted_at=now,
         )
-        changed = cached is not None and cached.secrets != secrets
+        changed = previous is not None and previous != secrets
         logger.info("secrets loaded from %r%s", secrets, " (changed: rotated)" if changed else "")
         return secrets
 

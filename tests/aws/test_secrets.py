@@ -137,17 +137,30 @@ def test_the_stripe_gateway_uses_the_key_from_the_store(secretsmanager_backend, 
     assert request.headers["authorization"] == f"Bearer {KEY_V1}"
 
 
-def test_an_unreachable_store_keeps_the_last_good_copy(secretsmanager_backend, settings, clock, caplog):
+def test_an_unreachable_store_keeps_the_last_good_copy_and_is_not_hammered(
+    secretsmanager_backend, settings, clock, caplog
+):
     assert secrets.stripe_secret_key() == KEY_V1
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"
+    attempts = count_calls(secretsmanager_backend, "GetSecretValue")
     clock.now += 301
 
     assert secrets.stripe_secret_key() == KEY_V1
     assert "could not refresh secrets from secretsmanager" in caplog.text
+    # forged webhooks asking for refreshes while the store is down: no call for each of them
+    for _ in range(5):
+        assert secrets.stripe_webhook_secrets(refresh=True) == [WHSEC_V1]
+    assert len(attempts) == 1
+    clock.now += 31
+    secrets.stripe_webhook_secrets(refresh=True)
+    assert len(attempts) == 2
 
+    # nothing cached at all: an error, and again not one call per caller
     secrets.forget_cached_secrets()
-    with pytest.raises(secrets.SecretsUnavailable, match="EndpointConnectionError"):
-        secrets.stripe_secret_key()
+    for _ in range(3):
+        with pytest.raises(secrets.SecretsUnavailable, match="EndpointConnectionError"):
+            secrets.stripe_secret_key()
+    assert len(attempts) == 3
 
 
 def test_a_malformed_secret_is_reported_without_its_value(aws, settings, clock):

@@ -235,3 +235,13 @@ def test_without_update_from_the_rows_are_recorded_one_by_one(stack, monkeypatch
     rows = OutboxEvent.objects.all()
     assert all(r.status == OutboxStatus.PUBLISHED and r.attempts == 1 and r.eventbridge_event_id for r in rows)
     assert sorted(event_ids(stack.receive("Fulfilment"))) == sorted(str(r.event_id) for r in rows)
+
+
+def test_the_sweeps_are_on_the_beat_schedule_and_routed_to_their_queues(settings):
+    from payops.celery import app
+
+    app.loader.import_default_modules()
+    for name, queue in (("outbox-sweep", "outbox"), ("mail-sweep", "mail")):
+        task = settings.CELERY_BEAT_SCHEDULE[name]["task"]
+        assert task in app.tasks
+        assert app.amqp.router.route({}, task)["queue"].name == queue
