@@ -120,6 +120,8 @@ def order_detail(*, number: str, user: Any) -> OrderDetail:
         mails=mails,
         workflows=workflows,
     )
+    if order.status == OrderStatus.AWAITING_APPROVAL and not detail.approval_waiting:
+        detail.waiting.append(Waiting(_("Approval by staff"), _("Approve the order below.")))
     detail.timeline.sort(key=lambda e: (e.at, -_SOURCE_ORDER[e.source]), reverse=True)
     detail.actions = allowed_actions(detail, user)
     return detail

@@ -253,3 +253,16 @@ def test_a_post_without_the_csrf_token_is_refused(users, rows):
         response = client.post(url, {**data, "request_key": key(), "confirm": "on"})
         assert response.status_code == 403, name
         assert not happened(), name
+
+
+def test_sign_in_and_its_attempts_are_limited(client, django_user_model):
+    django_user_model.objects.create_user("desk", password="right-horse-battery", is_staff=True)
+    page = client.get("/dashboard/")
+    assert page.status_code == 302 and page["Location"] == "/login/?next=/dashboard/"
+    for _ in range(9):
+        assert client.post("/login/", {"username": "desk", "password": "wrong"}).status_code == 200
+    signed_in = client.post("/login/", {"username": "desk", "password": "right-horse-battery", "next": "/dashboard/"})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/dashboard/"
+    client.logout()
+    refused = client.post("/login/", {"username": "desk", "password": "right-horse-battery"})
+    assert refused.status_code == 429 and "Too many attempts" in refused.content.decode()
