@@ -376,6 +376,8 @@ SPECTACULAR_SETTINGS = {
         "MailStatusEnum": "payops.mail.models.MailStatus",
         "MailTemplateEnum": "payops.mail.models.MailTemplate",
         "StaffLevelEnum": "payops.staff.levels.StaffLevel",
+        "ExecutionStatusEnum": "payops.workflow.models.ExecutionStatus",
+        "StepStatusEnum": "payops.workflow.models.StepStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -6,6 +6,7 @@ from rest_framework import status
 
 from orders import errors
 from orders.services.outside_payments import OutsidePaymentRefused
+from orders.services.staff_actions import StaffLevelMissing
 from payops.api.problems import Problem
 from payops.stripe.gateway import GatewayUnavailable
 
@@ -46,6 +47,8 @@ def problem_for(exc: Exception) -> Problem | None:
 
 
 def _order_problem(exc: errors.OrderError) -> Problem:
+    if isinstance(exc, StaffLevelMissing):
+        return Problem(status_code=403, slug="permission-denied", title="Permission denied", detail=exc.message)
     status_code = next(
         (code for cls, code in _STATUS_FOR_ERROR.items() if isinstance(exc, cls)), status.HTTP_400_BAD_REQUEST
     )

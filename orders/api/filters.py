@@ -20,6 +20,7 @@ from orders.models.payments import PaymentMethod
 from orders.state_machine import OrderStatus
 from payops.mail.models import Mail, MailStatus, MailTemplate
 from payops.outbox.models import OutboxEvent, OutboxStatus
+from payops.workflow.models import ExecutionStatus, WorkflowExecution
 from webhooks.models import InboxEvent, InboxStatus
 
 # Far enough from datetime's limits that converting between time zones cannot overflow.
@@ -158,4 +159,14 @@ class MailFilter(django_filters.FilterSet):
 
     class Meta:
         model = Mail
+        fields: list[str] = []
+
+
+class WorkflowExecutionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ExecutionStatus.choices)
+    workflow = django_filters.CharFilter(max_length=64, help_text="The workflow's name, e.g. fulfilment.")
+    order = django_filters.CharFilter(field_name="order__number", max_length=20, help_text="The order number.")
+
+    class Meta:
+        model = WorkflowExecution
         fields: list[str] = []

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from orders.api.views import catalogue, checkout, operations, shopper, staff_actions, staff_orders, tokens
+from orders.api.views import (
+    catalogue,
+    checkout,
+    operations,
+    shopper,
+    staff_actions,
+    staff_orders,
+    tokens,
+    workflows,
+)
 
 urlpatterns = [
     # Shoppers and frontends (anonymous, throttled per address)
@@ -21,6 +30,8 @@ urlpatterns = [
         staff_actions.StaffOutsidePaymentApi.as_view(),
         name="api-staff-order-outside-payment",
     ),
+    path("staff/orders/<str:number>/approve/", staff_actions.StaffApproveApi.as_view(), name="api-staff-order-approve"),
+    path("staff/orders/<str:number>/reject/", staff_actions.StaffRejectApi.as_view(), name="api-staff-order-reject"),
     path("staff/webhook-events/", operations.InboxEventListApi.as_view(), name="api-staff-inbox"),
     path("staff/webhook-events/replay/", operations.InboxEventBulkReplayApi.as_view(), name="api-staff-inbox-replay"),
     path("staff/webhook-events/<int:pk>/", operations.InboxEventDetailApi.as_view(), name="api-staff-inbox-event"),
@@ -39,6 +50,18 @@ urlpatterns = [
     ),
     path("staff/mails/", operations.MailListApi.as_view(), name="api-staff-mails"),
     path("staff/mails/<int:pk>/", operations.MailDetailApi.as_view(), name="api-staff-mail"),
+    path("staff/workflow-executions/", workflows.WorkflowExecutionListApi.as_view(), name="api-staff-workflows"),
+    path(
+        "staff/workflow-executions/<int:pk>/",
+        workflows.WorkflowExecutionDetailApi.as_view(),
+        name="api-staff-workflow",
+    ),
+    path(
+        "staff/workflow-executions/<int:pk>/decision/",
+        workflows.WorkflowApprovalDecisionApi.as_view(),
+        name="api-staff-workflow-decision",
+    ),
+    path("staff/workflow-approvals/", workflows.PendingApprovalListApi.as_view(), name="api-staff-workflow-approvals"),
     # API tokens
     path("tokens/", tokens.ApiTokenListApi.as_view(), name="api-tokens"),
     path("tokens/<int:pk>/", tokens.ApiTokenDetailApi.as_view(), name="api-token"),

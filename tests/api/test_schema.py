@@ -92,10 +92,11 @@ def test_staff_operations_require_auth_and_public_ones_do_not(schema):
             assert "403" in operation["responses"], (path, method)
 
 
-def test_every_property_of_every_component_is_typed(schema):
+def test_every_property_of_every_component_is_typed_or_described(schema):
     for name, component in schema["components"]["schemas"].items():
         for prop, spec in component.get("properties", {}).items():
-            assert any(key in spec for key in ("type", "$ref", "allOf", "oneOf", "enum")), (name, prop)
+            typed = any(key in spec for key in ("type", "$ref", "allOf", "oneOf", "enum"))
+            assert typed or "any JSON" in spec.get("description", ""), (name, prop)
 
 
 def test_schema_and_docs_are_served(client):

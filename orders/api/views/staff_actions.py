@@ -3,6 +3,7 @@ with the order as it is afterwards. Domain refusals are 409 problems (orders/api
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -23,6 +24,7 @@ from orders.api.serializers.staff_orders import (
     StaffOrderSerializer,
     StaffRefundSerializer,
 )
+from orders.api.serializers.workflows import OrderDecisionSerializer
 from orders.api.views.staff_orders import ORDER_NUMBER, render_staff_order
 from orders.models import Order
 from orders.services.cancellation import order_cancel_unpaid
@@ -30,6 +32,7 @@ from orders.services.fulfilment import order_mark_shipped
 from orders.services.order_events import Cause
 from orders.services.outside_payments import order_record_outside_payment
 from orders.services.refunds import order_refund
+from orders.services.staff_actions import staff_decide
 from payops.api.schema import documented_problem
 from payops.apikeys.models import ApiToken
 
@@ -48,6 +51,12 @@ def staff_cause(request: Request) -> Cause:
     token = request.auth
     reference = f"api token {token.prefix}" if isinstance(token, ApiToken) else "api"
     return Cause.staff(request.user, reference)  # type: ignore[arg-type]
+
+
+def request_key(view: StaffApiView) -> str:
+    """A service-level deduplication key: stable for one Idempotency-Key, random without one."""
+    claim = view.idempotency_claim
+    return claim.service_key if claim else f"api:{uuid.uuid4().hex}"
 
 
 def order_id_for(number: str) -> int:
@@ -91,13 +100,12 @@ class StaffRefundApi(StaffApiView):
     )
     def post(self, request: Request, number: str) -> Response:
         data = parsed(RefundRequestSerializer, request)
-        claim = self.idempotency_claim
         refund = order_refund(
             order_id=order_id_for(number),
             amount=data.get("amount"),
             reason=data["reason"],
             cause=staff_cause(request),
-            request_key=claim.service_key if claim else f"api:{uuid.uuid4().hex}",
+            request_key=request_key(self),
         )
         body = {"refund": StaffRefundSerializer(refund).data, "order": render_staff_order(number)}
         return Response(body, status=status.HTTP_201_CREATED)
@@ -193,3 +201,58 @@ class StaffOutsidePaymentApi(StaffApiView):
         )
         body = {"applied": outcome.applied, "detail": outcome.detail, "order": render_staff_order(number)}
         return Response(body, status=status.HTTP_201_CREATED if outcome.applied else status.HTTP_200_OK)
+
+
+class StaffDecisionApi(StaffApiView):
+    """Approve or reject an order held for review (``approve`` set by the URL)."""
+
+    permission_classes = [CanOperate]
+    approve = True
+
+    def post(self, request: Request, number: str) -> Response:
+        data = parsed(OrderDecisionSerializer, request)
+        # The form-key shape the decision service deduplicates by: 32 hex digits.
+        key = hashlib.sha256(request_key(self).encode()).hexdigest()[:32]
+        staff_decide(
+            user=request.user, order_id=order_id_for(number), approve=self.approve, note=data["note"], request_key=key
+        )
+        return Response(render_staff_order(number))
+
+
+_DECISION_DOCS = {
+    True: (
+        "staff_orders_approve",
+        "Approve an order held for review",
+        "Needs the operate level. The fulfilment workflow waiting for the decision goes on; an order held "
+        "without a workflow moves back to fulfilling.",
+    ),
+    False: (
+        "staff_orders_reject",
+        "Reject an order held for review",
+        "Needs the operate level. The fulfilment workflow waiting for the decision runs its compensation: "
+        "a full refund and an apology mail.",
+    ),
+}
+
+
+def decision_view(*, approve: bool) -> type[StaffDecisionApi]:
+    operation_id, summary, description = _DECISION_DOCS[approve]
+
+    def post(self: StaffDecisionApi, request: Request, number: str) -> Response:
+        return StaffDecisionApi.post(self, request, number)
+
+    post = extend_schema(
+        tags=["orders (staff)"],
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        parameters=[ORDER_NUMBER],
+        request=OrderDecisionSerializer,
+        responses={200: StaffOrderSerializer, (409, "application/problem+json"): ACTION_NOT_ALLOWED},
+    )(post)
+    name = "StaffApproveApi" if approve else "StaffRejectApi"
+    return type(name, (StaffDecisionApi,), {"approve": approve, "post": post})
+
+
+StaffApproveApi = decision_view(approve=True)
+StaffRejectApi = decision_view(approve=False)
