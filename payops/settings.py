@@ -326,6 +326,11 @@ PAYOPS_FULFILMENT_REVIEW_OVER_AMOUNT = env.int("PAYOPS_FULFILMENT_REVIEW_OVER_AM
 PAYOPS_FULFILMENT_FIRST_ORDER_REVIEW_OVER_AMOUNT = env.int(
     "PAYOPS_FULFILMENT_FIRST_ORDER_REVIEW_OVER_AMOUNT", default=30_000
 )
+PAYOPS_FULFILMENT_REVIEW_RISK_LEVELS = env.list("PAYOPS_FULFILMENT_REVIEW_RISK_LEVELS", default=["elevated", "highest"])
+CELERY_BEAT_SCHEDULE.update(
+    {"workflow-sweep": {"task": "payops.workflow.tasks.sweep", "schedule": PAYOPS_WORKFLOW_SWEEP_SECONDS}}
+)
+# --- end of Workflow settings
 
 # --- API ----------------------------------------------------------------------------------
 # The REST API's conventions (auth, throttling, idempotency, CORS, schema): ADR 0008.

@@ -7,10 +7,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from orders.errors import ActionNotAllowed
-from orders.models import Order, Product, Shipment
+from orders.models import Dispute, Order, Payment, Product, Shipment
 from orders.models.orders import StockState
 from orders.services.order_events import Cause, record_order_event
-from orders.services.stock import lock_products
+from orders.services.stock import lock_products, release_order_stock
 from orders.services.transitions import lock_order, move_order
 from orders.state_machine import OrderStatus, is_transition_allowed
 
@@ -115,3 +115,73 @@ def order_note(*, order_id: int, cause: Cause, text: str) -> None:
     """A staff note on the timeline (no status change)."""
     order = lock_order(order_id)
     record_order_event(order=order, type="staff.note", cause=cause, data={"text": text[:2000]})
+
+
+# --- for the fulfilment workflow (orders/workflows/fulfilment.py) --------------------------------
+
+
+@transaction.atomic
+def order_deliver_digital(*, order_id: int, cause: Cause) -> Order:
+    """Fulfilling → shipped for an order of digital goods only: delivery needs no parcel."""
+    order = lock_order(order_id)
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+        return order
+    if order.lines.filter(product__is_digital=False).exists():
+        raise ActionNotAllowed(f"order {order.number} has goods to ship; enter the shipment instead")
+    _ensure(order, OrderStatus.SHIPPED, "deliver")
+    move_order(order, OrderStatus.SHIPPED, cause=cause, data={"digital": True})
+    return order
+
+
+@transaction.atomic
+def order_return_stock(*, order_id: int, cause: Cause, reason: str) -> bool:
+    """Fulfilment called off before anything left the warehouse: the units the order reserved or
+    committed are available again. Idempotent; False when there is nothing to give back."""
+    order = lock_order(order_id)
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED) or order.shipments.exists():
+        return False  # the goods are with the shopper or the carrier
+    quantities = dict(order.lines.values_list("product_id", "quantity"))
+    if order.stock_state == StockState.RESERVED:
+        release_order_stock(order)
+    elif order.stock_state == StockState.COMMITTED:
+        lock_products(sorted(quantities))
+        for pk, quantity in sorted(quantities.items()):
+            Product.objects.filter(pk=pk).update(stock_on_hand=F("stock_on_hand") + quantity)
+        order.stock_state = StockState.RELEASED
+        order.save(update_fields=["stock_state", "updated_at"])
+    else:
+        return False
+    lines = [{"sku": sku, "quantity": quantity} for sku, quantity in order.lines.values_list("sku", "quantity")]
+    record_order_event(order=order, type="stock.returned", cause=cause, data={"reason": reason[:500], "lines": lines})
+    return True
+
+
+def fulfilment_hold_reasons(order: Order, *, reviews: bool = True) -> list[str]:
+    """What holds an order's shipment: open disputes (goods shipped during one are usually lost
+    with it) and, unless ``reviews`` is False, open Radar reviews."""
+    holds = [
+        f"dispute {dispute_id} is open"
+        for dispute_id in Dispute.objects.filter(payment__order=order)
+        .exclude(status__in=Dispute.CLOSED_STATUSES)
+        .values_list("dispute_id", flat=True)
+    ]
+    if reviews:
+        holds += [
+            f"a Radar review of {intent_id} is open"
+            for intent_id in Payment.objects.filter(order=order, review_open=True).values_list("intent_id", flat=True)
+        ]
+    return holds
+
+
+@transaction.atomic
+def order_ship(*, order_id: int, cause: Cause, carrier: str, tracking_number: str, tracking_url: str = "") -> Order:
+    """``order_mark_shipped``, refused while something holds the shipment (see above). The
+    transition table lets a disputed order move to shipped (for a won dispute), so this check
+    is what keeps a parcel from leaving during a dispute."""
+    order = lock_order(order_id)
+    holds = fulfilment_hold_reasons(order)
+    if holds:
+        raise ActionNotAllowed(f"shipment of order {order.number} is on hold: {'; '.join(holds)}")
+    return order_mark_shipped(
+        order_id=order_id, cause=cause, carrier=carrier, tracking_number=tracking_number, tracking_url=tracking_url
+    )
