@@ -12,9 +12,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from orders.dashboard.order_list import SORTS, OrderFilters
-from orders.models.payments import PaymentMethod
+from orders.dashboard.order_list import METHOD_LABELS, SORTS, OrderFilters
 from orders.state_machine import OrderStatus
 from payops.mail.models import MailStatus
 from payops.money import CURRENCY_EXPONENTS, Money, MoneyError
@@ -34,10 +34,14 @@ class OrderFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=254, label=_("Search"))
     status = forms.ChoiceField(required=False, choices=_blank(OrderStatus.choices, _("Any status")), label=_("Status"))
     method = forms.ChoiceField(
-        required=False, choices=_blank(PaymentMethod.choices, _("Any method")), label=_("Payment method")
+        required=False, choices=_blank(list(METHOD_LABELS.items()), _("Any method")), label=_("Payment method")
     )
-    created_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    created_from = forms.DateField(
+        required=False, label=pgettext_lazy("date range", "From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        required=False, label=pgettext_lazy("date range", "To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     amount_min = forms.DecimalField(required=False, min_value=0, label=_("Amount from"))
     amount_max = forms.DecimalField(required=False, min_value=0, label=_("Amount to"))
     sort = forms.ChoiceField(

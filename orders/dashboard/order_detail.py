@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from orders.dashboard.order_list import method_label
 from orders.models import Order, OrderEvent, Payment, Refund
 from orders.models.orders import EventCause
 from orders.presentation import event_label
@@ -100,6 +101,8 @@ def order_detail(*, number: str, user: Any) -> OrderDetail:
     )
     events = list(order.events.all())
     payments = list(order.payments.all())
+    for payment in payments:
+        payment.method_label = method_label(payment.method)  # type: ignore[attr-defined]
     refunds = sorted((r for p in payments for r in p.refunds.all()), key=lambda r: r.pk)
     inbox = _inbox_rows(order, events, payments)
     outbox = list(OutboxEvent.objects.filter(aggregate=order.number).order_by("sequence", "pk"))
@@ -193,7 +196,7 @@ def _timeline(
             TimelineEntry(
                 p.created_at,
                 "payment",
-                _("Payment %(method)s %(amount)s") % {"method": p.get_method_display(), "amount": amount},
+                _("Payment %(method)s %(amount)s") % {"method": method_label(p.method), "amount": amount},
                 f"{p.intent_id or p.outside_reference} · {p.status}"
                 + (f" · {p.failure_message}" if p.failure_message else ""),
                 _tone_for_status(p.status),
@@ -321,7 +324,7 @@ def _waiting(
     waiting: list[Waiting] = []
     payment = payments[0] if payments else None
     if order.status in UNPAID_STATUSES:
-        method = payment.get_method_display() if payment else ""
+        method = method_label(payment.method) if payment else ""
         detail = ""
         if payment and payment.amount_remaining:
             detail = _("%(amount)s still to arrive") % {

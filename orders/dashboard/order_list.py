@@ -17,9 +17,24 @@ from dataclasses import asdict, dataclass
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from orders.dashboard.cursor import Ordering, Page, paginate
 from orders.models import Order, Payment
+from orders.models.payments import PaymentMethod
+
+METHOD_LABELS = {
+    PaymentMethod.CARD: gettext_lazy("Card"),
+    PaymentMethod.KONBINI: gettext_lazy("Konbini"),
+    PaymentMethod.BANK_TRANSFER: gettext_lazy("Bank transfer"),
+    PaymentMethod.OUTSIDE: gettext_lazy("Paid outside Stripe"),
+}
+
+
+def method_label(method: str | None) -> str:
+    """The payment method's name in the reader's language (the model's labels are English only)."""
+    return str(METHOD_LABELS.get(method or "", method or ""))
+
 
 SORTS = {
     "newest": Ordering("created_at", descending=True),

@@ -14,10 +14,9 @@ from django.views.decorators.http import require_GET
 from orders.dashboard import forms
 from orders.dashboard.cursor import InvalidCursor
 from orders.dashboard.order_detail import order_detail
-from orders.dashboard.order_list import orders_for_export, orders_page, status_counts
+from orders.dashboard.order_list import method_label, orders_for_export, orders_page, status_counts
 from orders.dashboard.views.common import is_htmx, staff_required
 from orders.models import Order
-from orders.models.payments import PaymentMethod
 from orders.state_machine import OrderStatus
 from payops.money import Money
 
@@ -35,9 +34,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form = forms.OrderFilterForm(request.GET)
     filters = form.filters()
     page = _page_or_first(filters, request.GET.get("cursor"))
-    methods = dict(PaymentMethod.choices)
     for order in page.rows:
-        order.method_label = methods.get(order.method, "")
+        order.method_label = method_label(order.method)
     query = request.GET.copy()
     query.pop("cursor", None)
     context = {

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from orders.dashboard import forms
 from orders.dashboard.operations import LOW_STOCK_UNITS, cached_overview, catalogue
+from orders.dashboard.order_list import method_label
 from orders.dashboard.views.common import staff_required
 from orders.services.stock_adjustments import parse_adjustment, stock_adjustments
 
@@ -15,7 +16,9 @@ from orders.services.stock_adjustments import parse_adjustment, stock_adjustment
 @require_GET
 @staff_required()
 def overview_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/overview.html", {"o": cached_overview()})
+    summary = cached_overview()
+    awaiting = [{**row, "label": method_label(row["method"])} for row in summary.awaiting_by_method]
+    return render(request, "dashboard/overview.html", {"o": summary, "awaiting_by_method": awaiting})
 
 
 @require_GET
