@@ -95,8 +95,8 @@ def catalogue(*, low_only: bool) -> list[Product]:
 
 @dataclass(frozen=True)
 class Overview:
-    paid_today: list[dict[str, Any]]
-    awaiting_by_method: list[dict[str, Any]]
+    paid_today: list[Any]  # {"currency", "count", "amount"}
+    awaiting_by_method: list[Any]  # {"method", "count"}
     expiring_soon: int
     failed_payments: list[Order]
     failed_payments_count: int
@@ -129,7 +129,7 @@ def overview(*, now: dt.datetime | None = None) -> Overview:
         Order.objects.filter(paid_at__gte=today)
         .order_by("currency")
         .values("currency")
-        .annotate(count=Count("pk"), total=Sum("total_amount"))
+        .annotate(count=Count("pk"), amount=Sum("total_amount"))
     )
     unpaid: QuerySet[Order] = Order.objects.filter(status__in=UNPAID_STATUSES)
     # One hash join rather than a subquery per unpaid order; an order with two payments (a card

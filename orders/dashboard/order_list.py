@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
@@ -23,7 +24,7 @@ from orders.dashboard.cursor import Ordering, Page, paginate
 from orders.models import Order, Payment
 from orders.models.payments import PaymentMethod
 
-METHOD_LABELS = {
+METHOD_LABELS: dict[str, Any] = {
     PaymentMethod.CARD: gettext_lazy("Card"),
     PaymentMethod.KONBINI: gettext_lazy("Konbini"),
     PaymentMethod.BANK_TRANSFER: gettext_lazy("Bank transfer"),

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -42,7 +43,7 @@ from webhooks.services.replay import inbox_replay_many
 
 logger = logging.getLogger(__name__)
 
-User = AbstractBaseUser | AnonymousUser
+AnyUser = AbstractBaseUser | AnonymousUser
 _REQUEST_KEY = re.compile(r"^[0-9a-f]{32}$")
 # Rows one request may act on; more is a job for manage.py webhook_replay.
 MAX_ROWS_PER_REQUEST = 200
@@ -61,10 +62,11 @@ class ActionResult:
     message: str
 
 
-def ensure_staff_level(user: User | None, level: StaffLevel) -> AbstractBaseUser:
+def ensure_staff_level(user: AnyUser | None, level: StaffLevel) -> User:
+    """The user, as a staff user, when they hold ``level``; refused otherwise."""
     if user is None or not user_has_level(user, level):
         raise StaffLevelMissing(_("This needs the staff level “%(level)s”.") % {"level": level.label})
-    return user  # type: ignore[return-value]
+    return cast(User, user)
 
 
 def request_reference(request_key: str) -> str:
@@ -85,7 +87,7 @@ def _repeat() -> ActionResult:
 # --- order actions ----------------------------------------------------------------------------
 
 
-def staff_refund(*, user: User, order_id: int, amount: int | None, reason: str, request_key: str) -> ActionResult:
+def staff_refund(*, user: AnyUser, order_id: int, amount: int | None, reason: str, request_key: str) -> ActionResult:
     """Refund ``amount`` minor units (everything refundable when None); the form key is the refund's key."""
     staff = ensure_staff_level(user, StaffLevel.REFUND)
     reference = request_reference(request_key)
@@ -110,7 +112,7 @@ def staff_refund(*, user: User, order_id: int, amount: int | None, reason: str, 
     )
 
 
-def staff_cancel(*, user: User, order_id: int, reason: str, request_key: str) -> ActionResult:
+def staff_cancel(*, user: AnyUser, order_id: int, reason: str, request_key: str) -> ActionResult:
     """Cancel an unpaid order: its PaymentIntents are cancelled at Stripe and its stock released."""
     staff = ensure_staff_level(user, StaffLevel.OPERATE)
     reference = request_reference(request_key)
@@ -139,7 +141,7 @@ def waiting_approval(order_id: int) -> WorkflowExecution | None:
     )
 
 
-def staff_decide(*, user: User, order_id: int, approve: bool, note: str, request_key: str) -> ActionResult:
+def staff_decide(*, user: AnyUser, order_id: int, approve: bool, note: str, request_key: str) -> ActionResult:
     """Approve or reject an order held for review. The fulfilment workflow that waits for the
     decision takes it (a rejection runs its compensation: full refund and an apology mail); an
     order held without a workflow can be approved directly."""
@@ -175,7 +177,7 @@ def staff_decide(*, user: User, order_id: int, approve: bool, note: str, request
 
 
 def staff_mark_shipped(
-    *, user: User, order_id: int, carrier: str, tracking_number: str, tracking_url: str, request_key: str
+    *, user: AnyUser, order_id: int, carrier: str, tracking_number: str, tracking_url: str, request_key: str
 ) -> ActionResult:
     staff = ensure_staff_level(user, StaffLevel.OPERATE)
     reference = request_reference(request_key)
@@ -193,7 +195,7 @@ def staff_mark_shipped(
     return ActionResult(True, _("Marked as shipped."))
 
 
-def staff_note(*, user: User, order_id: int, text: str, request_key: str) -> ActionResult:
+def staff_note(*, user: AnyUser, order_id: int, text: str, request_key: str) -> ActionResult:
     staff = ensure_staff_level(user, StaffLevel.OPERATE)
     reference = request_reference(request_key)
     if not text.strip():
@@ -207,7 +209,7 @@ def staff_note(*, user: User, order_id: int, text: str, request_key: str) -> Act
 
 
 def staff_record_outside_payment(
-    *, user: User, order_id: int, amount: int, reference: str, request_key: str
+    *, user: AnyUser, order_id: int, amount: int, reference: str, request_key: str
 ) -> ActionResult:
     """Money for the whole order received outside Stripe (a bank deposit seen by the merchant)."""
     staff = ensure_staff_level(user, StaffLevel.OPERATE)
@@ -234,13 +236,14 @@ def staff_record_outside_payment(
 # --- rows around orders: mail, webhook inbox, outbox ---------------------------------------------
 
 
-def _audit(*, order_ids: set[int], staff: AbstractBaseUser, reference: str, type: str, data: dict) -> None:
-    for order_id in sorted(order_ids):  # pk order: never two requests locking the other way round
+def _audit(*, order_id: int | None, staff: User, reference: str, type: str, data: dict) -> None:
+    """The audit event of an action on a row around an order (none when the row has no order)."""
+    if order_id is not None:
         order = lock_order(order_id)
         record_order_event(order=order, type=type, cause=Cause.staff(staff, reference), data=data)
 
 
-def staff_mail_resend(*, user: User, mail_id: int, request_key: str) -> ActionResult:
+def staff_mail_resend(*, user: AnyUser, mail_id: int, request_key: str) -> ActionResult:
     """Send a failed or unconfirmed mail again (its key stays: it is still that one mail)."""
     staff = ensure_staff_level(user, StaffLevel.OPERATE)
     reference = request_reference(request_key)
@@ -258,7 +261,7 @@ def staff_mail_resend(*, user: User, mail_id: int, request_key: str) -> ActionRe
             )
         data = {"mail_id": mail.pk, "template": mail.template, "recipient": mail.recipient}
         _audit(
-            order_ids={order_id} if order_id else set(),
+            order_id=order_id,
             staff=staff,
             reference=reference,
             type="staff.mail_resent",
@@ -268,7 +271,7 @@ def staff_mail_resend(*, user: User, mail_id: int, request_key: str) -> ActionRe
     return ActionResult(True, _("The mail will be sent again."))
 
 
-def staff_outbox_retry(*, user: User, outbox_ids: list[int], request_key: str) -> ActionResult:
+def staff_outbox_retry(*, user: AnyUser, outbox_ids: list[int], request_key: str) -> ActionResult:
     """Send dead outbox rows round again."""
     staff = ensure_staff_level(user, StaffLevel.OPERATE)
     reference = request_reference(request_key)
@@ -283,10 +286,10 @@ def staff_outbox_retry(*, user: User, outbox_ids: list[int], request_key: str) -
         retried = outbox_retry(ids=[pk for pk, _ in rows])
         if not retried:
             raise ActionNotAllowed(_("None of these events is dead; only dead events can be retried."))
-        for order_id in order_ids:
+        for order_id in sorted(order_ids):
             ids = [pk for pk, aggregate in rows if orders.get(aggregate) == order_id]
             _audit(
-                order_ids={order_id},
+                order_id=order_id,
                 staff=staff,
                 reference=reference,
                 type="staff.outbox_retried",
@@ -296,7 +299,7 @@ def staff_outbox_retry(*, user: User, outbox_ids: list[int], request_key: str) -
     return ActionResult(True, _("%(count)d event(s) will be published again.") % {"count": retried})
 
 
-def staff_inbox_replay(*, user: User, inbox_ids: list[int], request_key: str) -> ActionResult:
+def staff_inbox_replay(*, user: AnyUser, inbox_ids: list[int], request_key: str) -> ActionResult:
     """Process webhook rows again now. Handlers are idempotent, so a replay never applies twice."""
     staff = ensure_staff_level(user, StaffLevel.OPERATE)
     reference = request_reference(request_key)
@@ -313,7 +316,7 @@ def staff_inbox_replay(*, user: User, inbox_ids: list[int], request_key: str) ->
         for order_id in sorted(set(linked.values()) - done_orders):
             ids = [pk for pk, linked_order in linked.items() if linked_order == order_id and pk in todo]
             _audit(
-                order_ids={order_id},
+                order_id=order_id,
                 staff=staff,
                 reference=reference,
                 type="staff.webhook_replayed",

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from orders.errors import ActionNotAllowed
 from orders.models import Product
-from orders.services.staff_actions import ActionResult, User, ensure_staff_level, request_reference
+from orders.services.staff_actions import ActionResult, AnyUser, ensure_staff_level, request_reference
 from payops.staff.levels import StaffLevel
 
 MESSAGE_PREFIX = "stock_on_hand"
@@ -44,7 +44,7 @@ def stock_adjustments(product_ids: list[int] | None = None) -> QuerySet[LogEntry
 
 
 @transaction.atomic
-def product_adjust_stock(*, user: User, product_id: int, delta: int, reason: str, request_key: str) -> ActionResult:
+def product_adjust_stock(*, user: AnyUser, product_id: int, delta: int, reason: str, request_key: str) -> ActionResult:
     """Change the units on hand by ``delta`` (negative: fewer). Reserved units cannot be counted away."""
     staff = ensure_staff_level(user, StaffLevel.OPERATE)
     reference = request_reference(request_key)

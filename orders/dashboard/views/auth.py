@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse_lazy
 
 from payops.ratelimit import allow_connection
 
@@ -18,7 +17,7 @@ LOGIN_ATTEMPTS_PER_MINUTE = 10
 class DashboardLoginView(auth_views.LoginView):
     template_name = "dashboard/login.html"
     redirect_authenticated_user = True
-    next_page = reverse_lazy("dashboard:overview")
+    next_page = "dashboard:overview"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         address = request.META.get("REMOTE_ADDR", "unknown")
@@ -28,4 +27,4 @@ class DashboardLoginView(auth_views.LoginView):
 
 
 class DashboardLogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("login")
+    next_page = "login"

@@ -63,7 +63,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_row(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(InboxEvent, pk=pk)
     linked = order_ids_for_inbox_rows([row])
-    order = Order.objects.filter(pk=linked.get(row.pk)).only("number").first() if linked else None
+    order = Order.objects.filter(pk=linked[row.pk]).only("number").first() if row.pk in linked else None
     context = {
         "row": row,
         "order": order,
