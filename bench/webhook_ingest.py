@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import random
 import sqlite3
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -337,12 +338,13 @@ class ProcessingFigures:
     wall: float  # from starting the workers until the last event was done
     orders_paid: int
     cpu: h.CpuUsage
+    finished: bool  # all rows done within --processing-limit
 
 
 def measure_processing(
     processes: h.Processes, env: dict[str, str], args: argparse.Namespace, *, run: str
 ) -> ProcessingFigures:
-    from django.db.models import Count, Max, Min
+    from django.db.models import Max, Min
 
     from orders.models import Order
     from webhooks.models import InboxEvent
@@ -355,26 +357,45 @@ def measure_processing(
             worker = processes.start(f"celery-{k}", celery_worker_argv(k), env)
             h.watch_cpu(f"worker {k}", worker)
             workers.append(worker)
-        deadline = time.monotonic() + args.processing_limit
-        while True:
-            statuses = dict(rows.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-            if statuses.get("received", 0) + statuses.get("processing", 0) == 0:
-                break
-            dead = [k for k, w in enumerate(workers, 1) if w.poll() is not None]
-            if dead or time.monotonic() > deadline:
-                why = f"celery worker {dead[0]} exited" if dead else f"not done after {args.processing_limit:.0f} s"
-                raise h.HarnessError(
-                    f"processing stopped: {why} ({statuses}):\n{processes.log_tail(f'celery-{dead[0] if dead else 1}')}"
-                )
-            time.sleep(0.25)
+        finished = wait_for_processing(processes, workers, rows, limit=args.processing_limit)
     for k, worker in enumerate(workers, 1):
         processes.stop(worker)
         h.unwatch_cpu(f"worker {k}")
+    statuses = inbox_statuses(rows)  # after the workers stopped: what they finished in the end
     window = rows.exclude(processed_at=None).aggregate(first=Min("processed_at"), last=Max("processed_at"))
     span = (window["last"] - window["first"]).total_seconds() if window["first"] else 0.0
     done = statuses.get("processed", 0) + statuses.get("ignored", 0)
     paid = Order.objects.filter(payments__intent_id__startswith=f"pi_bench_{run}_", status="paid").count()
-    return ProcessingFigures(total, statuses, (done - 1) / span if span else 0.0, meter.wall, paid, meter.usage)
+    rate = (done - 1) / span if span else 0.0
+    return ProcessingFigures(total, statuses, rate, meter.wall, paid, meter.usage, finished)
+
+
+def inbox_statuses(rows: Any) -> dict[str, int]:
+    from django.db.models import Count
+
+    return dict(rows.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+
+
+def wait_for_processing(
+    processes: h.Processes, workers: list[subprocess.Popen[bytes]], rows: Any, *, limit: float
+) -> bool:
+    """Poll the inbox until no row of the run waits; False if ``limit`` seconds passed first.
+
+    Running out of time is a result (the rate so far is still printed); a worker that died is
+    a harness failure.
+    """
+    deadline = time.monotonic() + limit
+    while True:
+        statuses = inbox_statuses(rows)
+        if statuses.get("received", 0) + statuses.get("processing", 0) == 0:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        for k, worker in enumerate(workers, 1):
+            if worker.poll() is not None:
+                log = processes.log_tail(f"celery-{k}")
+                raise h.HarnessError(f"celery worker {k} exited with {worker.returncode} ({statuses}):\n{log}")
+        time.sleep(0.25)
 
 
 def celery_worker_argv(k: int) -> list[str]:
@@ -424,7 +445,11 @@ def report(
             "equal unless deliveries failed",
         ],
         [f"events fully processed/s ({args.celery_workers} workers)", f"{processing.per_second:.1f}", ""],
-        ["processing wall time incl. worker start (s)", f"{processing.wall:.1f}", ""],
+        [
+            "processing wall time incl. worker start (s)",
+            f"{processing.wall:.1f}",
+            "" if processing.finished else f"INCOMPLETE: stopped at --processing-limit {args.processing_limit:.0f} s",
+        ],
         [
             "events stored / distinct events sent",
             f"{processing.events}/{ingest.distinct_events}",
