@@ -139,7 +139,8 @@ def approve_order(ctx: StepContext) -> dict[str, Any]:
     approval = ctx.input.get("approval") or {}
     order = _order(ctx)
     if order.status == OrderStatus.AWAITING_APPROVAL:
-        user = get_user_model().objects.filter(pk=approval.get("decided_by")).first()
+        decided_by = approval.get("decided_by")
+        user = get_user_model().objects.filter(pk=int(decided_by)).first() if decided_by else None
         reference = f"workflow:{ctx.execution_id}:{ctx.state}"
         cause = Cause.staff(user, reference) if user is not None else workflow_cause(ctx)
         order = order_approve(order_id=order.pk, cause=cause, note=str(approval.get("note") or ""))

@@ -11,7 +11,7 @@ class StepRunInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["sequence"]
-    fields = ["sequence", "state", "kind", "attempt", "status", "due_at", "started_at", "finished_at", "error"]
+    fields = ("sequence", "state", "kind", "attempt", "status", "due_at", "started_at", "finished_at", "error")
     readonly_fields = fields
     show_change_link = True
 

@@ -41,7 +41,10 @@ def schedule_step(step: StepRun, *, now: dt.datetime) -> None:
 def send_step(step_id: int, delay: float = 0.0) -> None:
     from payops.workflow.tasks import run_step
 
-    run_step.apply_async(args=[step_id], countdown=delay or None)
+    if delay > 0:
+        run_step.apply_async(args=(step_id,), countdown=delay)
+    else:
+        run_step.apply_async(args=(step_id,))
 
 
 def _runs_in_process() -> bool:
