@@ -178,17 +178,23 @@ if PAYMENT_SIMULATOR:
     STRIPE_API_BASE = env.str("STRIPE_API_BASE", default=f"{PAYOPS_BASE_URL}/simulator/stripe")
     if STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_")):
         raise ImproperlyConfigured("PAYMENT_SIMULATOR cannot run with a live Stripe key; unset one of them")
-else:
+elif env.str("PAYOPS_SECRETS_BACKEND", default="env") == "env":
+    # Keys from the environment (development fallback): production must name them here.
     STRIPE_SECRET_KEY = _required_in_production("STRIPE_SECRET_KEY", "")
     STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
     STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=[])
     if PRODUCTION and not STRIPE_WEBHOOK_SECRETS:
         raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRETS must be set when PAYOPS_PRODUCTION=true")
     STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+else:
+    # Keys come from Secrets Manager / SSM at run time (payops/aws/secrets.py), never from here.
+    STRIPE_SECRET_KEY = ""
+    STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+    STRIPE_WEBHOOK_SECRETS = []
+    STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
-STRIPE_LIVEMODE = STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
 
 # --- Webhook inbox ----------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=512 * 1024)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from payops.aws import cloudformation, s3, secretsmanager, ses, ssm
+from payops.stripe.gateway import stripe_livemode
 
 # CloudFormation takes at most this much inline; a larger template must come from S3.
 _MAX_TEMPLATE_BODY_BYTES = 51_200
@@ -66,7 +67,7 @@ def deploy_infrastructure(
 
 def create_demo_secrets() -> list[str]:
     """Put the simulator's test-mode secrets in both stores, so the demo can read from either."""
-    if settings.PRODUCTION or settings.STRIPE_LIVEMODE or not settings.PAYMENT_SIMULATOR:
+    if settings.PRODUCTION or stripe_livemode() or not settings.PAYMENT_SIMULATOR:
         raise ImproperlyConfigured("demo secrets are for the embedded profile with the payment simulator only")
     webhook_secrets = list(settings.STRIPE_WEBHOOK_SECRETS)
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -290,6 +290,13 @@ def _gateway_for(api_key: str, api_base: str, timeout: float, retries: int) -> S
 
 
 @sensitive_variables()
+def stripe_livemode() -> bool:
+    """Is this install on Stripe's live mode? Decided by the key in use, wherever it comes from."""
+    from payops.aws.secrets import stripe_secret_key
+
+    return stripe_secret_key().startswith(("sk_live_", "rk_live_"))
+
+
 def get_gateway() -> StripeGateway:
     """The configured gateway, read lazily so tests and the secrets store can change settings.
 

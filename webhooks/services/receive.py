@@ -20,6 +20,8 @@ import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from payops.aws.secrets import outside_payment_secret
+from payops.stripe.gateway import stripe_livemode
 from webhooks.models import InboxEvent, InboxStatus
 
 logger = logging.getLogger(__name__)
@@ -44,8 +46,9 @@ def stripe_webhook_receive(*, body: bytes, signature_header: str) -> Receipt:
     verify_stripe_signature(body=body, header=signature_header)
     event = _parse_stripe_event(body)
     ignored_reason = ""
-    if bool(event.get("livemode")) != settings.STRIPE_LIVEMODE:
-        mode = "live" if settings.STRIPE_LIVEMODE else "test"
+    livemode = stripe_livemode()
+    if bool(event.get("livemode")) != livemode:
+        mode = "live" if livemode else "test"
         ignored_reason = f"{'live' if event.get('livemode') else 'test'}-mode event on a {mode}-mode install"
     return store_inbox_event(
         provider=STRIPE,
@@ -123,19 +126,26 @@ def _parse_stripe_event(body: bytes) -> dict[str, Any]:
 
 
 def outside_payment_receive(*, source: str, body: bytes, timestamp: str, signature: str) -> Receipt:
-    secret = settings.PAYOPS_OUTSIDE_PAYMENT_SECRETS.get(source)
+    secret = outside_payment_secret(source)
     if not secret:
         raise UnknownSource(source)
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
         raise WebhookRejected(f"body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes")
-    verify_outside_signature(secret=secret, body=body, timestamp=timestamp, signature=signature)
+    try:
+        verify_outside_signature(secret=secret, body=body, timestamp=timestamp, signature=signature)
+    except WebhookRejected:
+        # The source may have rotated its secret: read the store once more (rate-limited there).
+        fresh = outside_payment_secret(source, refresh=True)
+        if not fresh or fresh == secret:
+            raise
+        verify_outside_signature(secret=fresh, body=body, timestamp=timestamp, signature=signature)
     payment = _parse_outside_payment(body)
     return store_inbox_event(
         provider=f"outside:{source}",
         event_id=payment["id"],
         type="payment.received",
         api_version="",
-        livemode=settings.STRIPE_LIVEMODE,
+        livemode=stripe_livemode(),
         event_created=int(timestamp),
         payload=payment,
     )

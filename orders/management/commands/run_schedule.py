@@ -18,6 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run every task once and exit")
 
     def handle(self, *args: object, once: bool = False, **options: object) -> None:
+        # Task modules register themselves on import; a worker imports them at start, so must we.
+        current_app.loader.import_default_modules()
         schedule = settings.CELERY_BEAT_SCHEDULE
         due = dict.fromkeys(schedule, 0.0)
         while True:

@@ -1,0 +1,73 @@
+"""The production profile refuses to start without what it needs, and names what is missing."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+FULL = {
+    "PAYOPS_PRODUCTION": "true",
+    "DJANGO_SECRET_KEY": "x" * 50,
+    "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+    "PAYOPS_BASE_URL": "https://shop.example.com",
+    "DATABASE_URL": "postgres://payops@db.internal/payops",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "STRIPE_SECRET_KEY": "sk_live_abc",
+    "STRIPE_WEBHOOK_SECRETS": "whsec_live",
+    "PAYOPS_MAIL_FROM": "Shop <orders@shop.example.com>",
+}
+
+
+def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PAYOPS_", "DJANGO_", "STRIPE_", "DATABASE_", "REDIS_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=settings.BASE_DIR,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "payops.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_starts_with_everything_set():
+    result = start(FULL)
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "PAYOPS_BASE_URL",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRETS",
+    ],
+)
+def test_a_missing_production_setting_stops_start_naming_it(missing):
+    result = start({k: v for k, v in FULL.items() if k != missing})
+    assert result.returncode != 0
+    assert missing in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_stripe_keys_may_come_from_the_secrets_store_instead():
+    env = {k: v for k, v in FULL.items() if not k.startswith("STRIPE_")}
+    result = start({**env, "PAYOPS_SECRETS_BACKEND": "secretsmanager", "PAYOPS_SECRETS_ID": "payops/prod"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_simulator_refuses_a_live_key():
+    result = start({"PAYMENT_SIMULATOR": "true", "STRIPE_SECRET_KEY": "sk_live_abc"})
+    assert result.returncode != 0
+    assert "cannot run with a live Stripe key" in result.stderr
