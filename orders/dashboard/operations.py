@@ -25,6 +25,9 @@ NEWEST_ROW = Ordering("id", descending=True)
 OLDEST_FIRST = Ordering("updated_at", descending=False)
 LOW_STOCK_UNITS = 5
 OVERVIEW_CACHE_SECONDS = 30
+# Part of the cache key: bump it when ``Overview`` changes shape, so processes of a rolling deploy
+# never read each other's pickled overview from the shared cache.
+OVERVIEW_CACHE_VERSION = 2
 OPEN_DISPUTE_STATUSES = ("warning_needs_response", "needs_response", "warning_under_review", "under_review")
 
 
@@ -114,7 +117,7 @@ class Overview:
 def cached_overview() -> Overview:
     """The overview, computed at most every OVERVIEW_CACHE_SECONDS: several of its counts read a
     large share of a million-row table (docs/benchmarks.md), and it is a glance, not a ledger."""
-    key = f"dashboard:overview:{timezone.localdate()}"
+    key = f"dashboard:overview:{OVERVIEW_CACHE_VERSION}:{timezone.localdate()}"
     result = cache.get(key)
     if result is None:
         result = overview()
