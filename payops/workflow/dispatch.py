@@ -23,28 +23,40 @@ from payops.workflow.models import StepRun
 logger = logging.getLogger(__name__)
 
 
-def schedule_step(step: StepRun, *, now: dt.datetime) -> None:
-    """Send ``step`` to a worker after the current transaction commits, if it is due soon."""
+def plan_dispatch(step: StepRun, *, now: dt.datetime) -> float | None:
+    """Whether ``step`` gets a message now, and its delay in seconds. Sets ``dispatched_at``, to
+    be saved with the step; then ``send_after_commit``."""
     if step.due_at is None:
-        return
+        return None
     delay = max((step.due_at - now).total_seconds(), 0.0)
     if delay > settings.PAYOPS_WORKFLOW_ETA_HORIZON_SECONDS or (delay > 0 and _runs_in_process()):
         # In process (embedded profile, unit tests) a delayed message would run at once and find
         # the step not yet due; the sweep picks it up when it is.
-        return
+        return None
     step.dispatched_at = now
-    StepRun.objects.filter(pk=step.pk).update(dispatched_at=now)
+    return delay
+
+
+def send_after_commit(step: StepRun, delay: float) -> None:
     # robust: a broker that is down must not undo the committed step; the sweep sends it later.
-    transaction.on_commit(functools.partial(send_step, step.pk, delay), robust=True)
+    transaction.on_commit(functools.partial(send_step, step.pk, step.execution_id, delay), robust=True)
 
 
-def send_step(step_id: int, delay: float = 0.0) -> None:
+def schedule_step(step: StepRun, *, now: dt.datetime) -> None:
+    """Send a step that is already saved to a worker after commit, if it is due soon."""
+    delay = plan_dispatch(step, now=now)
+    if delay is not None:
+        StepRun.objects.filter(pk=step.pk).update(dispatched_at=now)
+        send_after_commit(step, delay)
+
+
+def send_step(step_id: int, execution_id: int | None = None, delay: float = 0.0) -> None:
     from payops.workflow.tasks import run_step
 
     if delay > 0:
-        run_step.apply_async(args=(step_id,), countdown=delay)
+        run_step.apply_async(args=(step_id, execution_id), countdown=delay)
     else:
-        run_step.apply_async(args=(step_id,))
+        run_step.apply_async(args=(step_id, execution_id))
 
 
 def _runs_in_process() -> bool:

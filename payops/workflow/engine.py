@@ -26,6 +26,7 @@ from payops.workflow.definition import (
     TIMEOUT,
     Approval,
     Choice,
+    Done,
     Fail,
     State,
     Succeed,
@@ -34,7 +35,7 @@ from payops.workflow.definition import (
     Workflow,
     seconds,
 )
-from payops.workflow.dispatch import schedule_step
+from payops.workflow.dispatch import plan_dispatch, send_after_commit
 from payops.workflow.models import ExecutionStatus, StepRun, StepStatus, WorkflowExecution
 from payops.workflow.paths import PathError, get_path, set_path
 from payops.workflow.registry import get_workflow
@@ -118,13 +119,14 @@ def enter(execution: WorkflowExecution, name: str, data: Any, *, now: dt.datetim
             finish(execution, ExecutionStatus.FAILED, now=now, error=state.error, cause=state.cause)
             return
         try:
-            _open(step, state, data, now=now)
+            delay = _open(step, state, data, now=now)
         except PathError as exc:
             _close(step, StepStatus.FAILED, now=now, error=RUNTIME, cause=str(exc))
             finish(execution, ExecutionStatus.FAILED, now=now, error=RUNTIME, cause=f"{name}: {exc}")
             return
-        execution.save()
-        schedule_step(step, now=now)
+        save_execution(execution)
+        if delay is not None:
+            send_after_commit(step, delay)
         return
     finish(execution, ExecutionStatus.FAILED, now=now, error=RUNTIME, cause="too many transitions without a step")
 
@@ -135,8 +137,9 @@ def _new_step(execution: WorkflowExecution, name: str, state: State, *, now: dt.
     return StepRun(execution=execution, sequence=sequence, visit=sequence, state=name, kind=state.kind, created_at=now)
 
 
-def _open(step: StepRun, state: State, data: Any, *, now: dt.datetime) -> None:
-    """Save ``step`` as the execution's open step: due to run (Task) or waiting (Wait, Approval)."""
+def _open(step: StepRun, state: State, data: Any, *, now: dt.datetime) -> float | None:
+    """Save ``step`` as the execution's open step: due to run (Task) or waiting (Wait, Approval).
+    Returns the delay of its message, if it gets one now."""
     if isinstance(state, Task):
         step.status, step.due_at, step.input = StepStatus.SCHEDULED, now, get_path(data, state.input_path)
     elif isinstance(state, Wait):
@@ -144,7 +147,9 @@ def _open(step: StepRun, state: State, data: Any, *, now: dt.datetime) -> None:
     elif isinstance(state, Approval):
         step.input = data
         step.status, step.due_at = StepStatus.WAITING, now + dt.timedelta(seconds=seconds(state.timeout_seconds))
+    delay = plan_dispatch(step, now=now)
     step.save()
+    return delay
 
 
 def wait_until(state: Wait, data: Any, *, now: dt.datetime) -> dt.datetime:
@@ -173,28 +178,60 @@ def _close(step: StepRun, status: str, *, now: dt.datetime, **fields: Any) -> No
     step.save()
 
 
+def save_execution(execution: WorkflowExecution) -> None:
+    # Not ``input`` (it never changes) nor the pause fields (only the services set those).
+    fields = ["status", "current_state", "data", "output", "error", "cause", "last_step_sequence", "finished_at"]
+    execution.save(update_fields=[*fields, "updated_at"])
+
+
 def finish(
     execution: WorkflowExecution, status: str, *, now: dt.datetime, output: Any = None, error: str = "", cause: str = ""
 ) -> None:
     execution.status, execution.finished_at = status, now
     execution.output, execution.error, execution.cause = output, error[:128], cause
-    execution.save()
+    save_execution(execution)
+
+
+def result_document(result: Any) -> tuple[Any, ErrorInfo | None]:
+    """A task's result as stored JSON, or why it cannot be stored."""
+    try:
+        text = json.dumps(result, cls=DjangoJSONEncoder)
+    except (TypeError, ValueError) as exc:
+        return None, ErrorInfo(RUNTIME, f"the result is not JSON: {exc}")
+    if len(text) > settings.PAYOPS_WORKFLOW_MAX_RESULT_BYTES:
+        return None, ErrorInfo(DATA_LIMIT, "the result is larger than the limit")
+    return json.loads(text), None
 
 
 def complete_task(execution: WorkflowExecution, step: StepRun, result: Any, *, now: dt.datetime) -> None:
     """A task's step succeeded with ``result``: put it at ResultPath and go on."""
     state = workflow_of(execution).state(step.state)
     assert isinstance(state, Task)
-    try:
-        output = json.loads(json.dumps(result, cls=DjangoJSONEncoder))
-    except (TypeError, ValueError) as exc:
-        fail_step(execution, step, ErrorInfo(RUNTIME, f"the result is not JSON: {exc}"), now=now)
-        return
-    if len(json.dumps(output)) > settings.PAYOPS_WORKFLOW_MAX_RESULT_BYTES:
-        fail_step(execution, step, ErrorInfo(DATA_LIMIT, "the result is larger than the limit"), now=now)
+    output, error = result_document(result)
+    if error is not None:
+        fail_step(execution, step, error, now=now)
         return
     _close(step, StepStatus.SUCCEEDED, now=now, output=output)
     advance(execution, state, set_path(execution.data, state.result_path, output), now=now)
+
+
+def record_success(
+    execution: WorkflowExecution, step_id: int, state: Task, result: Any, *, now: dt.datetime
+) -> bool | None:
+    """``complete_task`` for a step known only by id, in one UPDATE: True when recorded, False
+    when the step is no longer running (given up meanwhile), None when the result needs the
+    slow path (it cannot be stored: the step fails)."""
+    output = result.output if isinstance(result, Done) else result
+    output, error = result_document(output)
+    if error is not None:
+        return None
+    closed = StepRun.objects.filter(pk=step_id, status=StepStatus.RUNNING).update(
+        status=StepStatus.SUCCEEDED, output=output, finished_at=now
+    )
+    if not closed:
+        return False
+    advance(execution, state, set_path(execution.data, state.result_path, output), now=now)
+    return True
 
 
 def advance(execution: WorkflowExecution, state: Task | Wait, data: Any, *, now: dt.datetime) -> None:
@@ -231,7 +268,7 @@ def _schedule_retry(
     execution: WorkflowExecution, failed: StepRun, index: int, used: int, delay: float, *, now: dt.datetime
 ) -> None:
     execution.last_step_sequence += 1
-    retry = StepRun.objects.create(
+    retry = StepRun(
         execution=execution,
         sequence=execution.last_step_sequence,
         visit=failed.visit,
@@ -244,8 +281,11 @@ def _schedule_retry(
         due_at=now + dt.timedelta(seconds=delay),
         created_at=now,
     )
-    execution.save()
-    schedule_step(retry, now=now)
+    message_delay = plan_dispatch(retry, now=now)
+    retry.save()
+    save_execution(execution)
+    if message_delay is not None:
+        send_after_commit(retry, message_delay)
 
 
 def fire_timer(execution: WorkflowExecution, step: StepRun, *, now: dt.datetime) -> None:

@@ -34,6 +34,7 @@ from payops.workflow.engine import (
     finish,
     fire_timer,
     lock_execution,
+    record_success,
     workflow_of,
 )
 from payops.workflow.models import ExecutionStatus, StepRun, StepStatus, WorkflowExecution
@@ -49,9 +50,9 @@ class _Claim:
     context: StepContext
 
 
-def step_run(*, step_id: int) -> str:
+def step_run(*, step_id: int, execution_id: int | None = None) -> str:
     """Run step ``step_id`` if it is due; returns what happened. Safe to call twice."""
-    claim = _claim(step_id)
+    claim = _claim(step_id, execution_id)
     if isinstance(claim, str):
         return claim
     try:
@@ -63,12 +64,18 @@ def step_run(*, step_id: int) -> str:
 
 
 @transaction.atomic
-def _claim(step_id: int) -> _Claim | str:
-    execution_id = StepRun.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
-    if execution_id is None:
-        return "no such step"
+def _claim(step_id: int, execution_id: int | None) -> _Claim | str:
+    if execution_id is None:  # a message without it (sent by an older payops)
+        execution_id = StepRun.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
+        if execution_id is None:
+            return "no such step"
     execution = lock_execution(execution_id)
-    step = StepRun.objects.select_for_update().get(pk=step_id)
+    # Read after the lock, in a statement of its own, so it sees what the previous holder of the
+    # lock committed (a step fetched in the locking statement could be older). Every change of a
+    # step is made holding its execution's lock.
+    step = StepRun.objects.filter(pk=step_id, execution_id=execution_id).first()
+    if step is None:
+        return "no such step"
     now = clock.now()
     if execution.status != ExecutionStatus.RUNNING:
         return f"execution {execution.status}"
@@ -108,8 +115,13 @@ def _claim(step_id: int) -> _Claim | str:
 @transaction.atomic
 def _record(claim: _Claim, *, result: Any = None, error: ErrorInfo | None = None) -> str:
     execution = lock_execution(claim.execution_id)
-    step = StepRun.objects.select_for_update().get(pk=claim.step_id)
     now = clock.now()
+    if error is None and not claim.task.callback and execution.status == ExecutionStatus.RUNNING:
+        # The common case in one statement: the step is still ours (running) → succeeded.
+        recorded = record_success(execution, claim.step_id, claim.task, result, now=now)
+        if recorded is not None:
+            return "succeeded" if recorded else "result dropped"
+    step = StepRun.objects.get(pk=claim.step_id)
     if step.status != StepStatus.RUNNING or execution.status != ExecutionStatus.RUNNING:
         # Our lease ran out and the sweep gave the step to a retry, or the execution was stopped.
         logger.warning("workflow step %s finished after it was given up (%s); result dropped", step.pk, step.status)

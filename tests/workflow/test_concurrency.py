@@ -45,7 +45,7 @@ def at_once(n: int, action: Callable[[], Any]) -> list[Any]:
 
 
 def test_ten_deliveries_of_one_step_message_run_the_task_once(clock, registered, monkeypatch):
-    monkeypatch.setattr(dispatch, "send_step", lambda step_id, delay=0.0: None)  # the test delivers
+    monkeypatch.setattr(dispatch, "send_step", lambda step_id, execution_id=None, delay=0.0: None)  # the test delivers
     runs: list[int] = []
 
     def slow(ctx):
@@ -57,7 +57,7 @@ def test_ten_deliveries_of_one_step_message_run_the_task_once(clock, registered,
     execution = execution_start(workflow="dup", input={})
     step_id = open_step(execution).pk
 
-    outcomes = at_once(10, lambda: step_run(step_id=step_id))
+    outcomes = at_once(10, lambda: step_run(step_id=step_id, execution_id=execution.pk))
 
     assert runs == [1]
     assert outcomes.count("succeeded") == 1

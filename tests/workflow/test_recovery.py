@@ -113,8 +113,12 @@ def test_a_lost_message_is_sent_again_after_the_redispatch_delay(clock, register
     settings.PAYOPS_WORKFLOW_REDISPATCH_SECONDS = 120
     sent: list[tuple[int, float]] = []
     monkeypatch.setattr(dispatch, "_runs_in_process", lambda: False)
-    monkeypatch.setattr(dispatch, "send_step", lambda step_id, delay=0.0: sent.append((step_id, delay)))
-    monkeypatch.setattr(runner, "send_step", lambda step_id, delay=0.0: sent.append((step_id, delay)))
+    monkeypatch.setattr(
+        dispatch, "send_step", lambda step_id, execution_id=None, delay=0.0: sent.append((step_id, delay))
+    )
+    monkeypatch.setattr(
+        runner, "send_step", lambda step_id, execution_id=None, delay=0.0: sent.append((step_id, delay))
+    )
     registered(Workflow("lost", "Hold", {"Hold": Wait(seconds=60, end=True)}))
 
     execution = execution_start(workflow="lost", input={})
@@ -132,7 +136,7 @@ def test_far_future_steps_get_no_message_until_the_sweep_finds_them_due(clock, r
     settings.PAYOPS_WORKFLOW_ETA_HORIZON_SECONDS = 900
     monkeypatch.setattr(dispatch, "_runs_in_process", lambda: False)
     sent: list[int] = []
-    monkeypatch.setattr(runner, "send_step", lambda step_id, delay=0.0: sent.append(step_id))
+    monkeypatch.setattr(runner, "send_step", lambda step_id, execution_id=None, delay=0.0: sent.append(step_id))
     registered(Workflow("far", "Hold", {"Hold": Wait(seconds=86_400, end=True)}))
 
     execution = execution_start(workflow="far", input={})

@@ -199,7 +199,7 @@ def test_task_failed_does_not_catch_a_timeout_and_runtime_errors_are_never_caugh
     step = open_step(timed)
     from payops.workflow.runner import _claim
 
-    _claim(step.pk)  # a worker took it and never came back
+    _claim(step.pk, None)  # a worker took it and never came back
     clock.advance(31)
     workflow_recover()
     assert (reload(timed).status, timed.error) == ("failed", "States.Timeout")
