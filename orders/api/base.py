@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +26,9 @@ class ApiMixin(IdempotentPostMixin):
     max_body_bytes: int | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # No identifier contains a NUL, and PostgreSQL refuses to even compare with one.
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise NotFound("No such resource.")
         limit = self.max_body_bytes
         if limit is not None and request.method == "POST" and _body_too_large(request, limit):
             raise Problem(

@@ -21,6 +21,8 @@ _STATUS_FOR_ERROR: dict[type[errors.OrderError], int] = {
 }
 
 RETRY_AFTER_SECONDS = "5"
+# The reason orders/services/checkout.py gives when Stripe refused to set the payment up.
+SETUP_REFUSED = "payment_setup_failed"
 
 
 def problem_for(exc: Exception) -> Problem | None:
@@ -47,6 +49,18 @@ def problem_for(exc: Exception) -> Problem | None:
 
 
 def _order_problem(exc: errors.OrderError) -> Problem:
+    if isinstance(exc, errors.PaymentProviderUnavailable) and exc.reason_code == SETUP_REFUSED:
+        # Stripe refused the setup itself (an unknown payment_method_id, a method the account
+        # lacks): retrying cannot help, so this is no 503. Like a decline, the order exists as
+        # payment_failed and nothing was charged.
+        return Problem(
+            status_code=status.HTTP_402_PAYMENT_REQUIRED,
+            slug="payment-setup-failed",
+            title="Payment setup failed",
+            detail=exc.message,
+            order={"number": exc.order.number, "status": exc.order.status, "status_url": exc.order.status_url},
+            reason_code=exc.reason_code,
+        )
     if isinstance(exc, StaffLevelMissing):
         return Problem(status_code=403, slug="permission-denied", title="Permission denied", detail=exc.message)
     status_code = next(

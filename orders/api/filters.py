@@ -7,10 +7,10 @@ HTML (``OrderFilter(request.GET, queryset=...)``) that the API applies to query 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -29,7 +29,8 @@ _LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 class BoundedIsoDateTimeField(forms.DateTimeField):
-    """ISO 8601 with an offset (a naive time is read in the server's zone), 1970 to 9000."""
+    """ISO 8601 (a time without offset is read in the server's zone), clamped to 1970–9000 so
+    converting between time zones cannot overflow: an earlier bound means "from the start"."""
 
     def to_python(self, value: object) -> dt.datetime | None:
         parsed = django_filters.fields.IsoDateTimeField().to_python(value)
@@ -37,16 +38,29 @@ class BoundedIsoDateTimeField(forms.DateTimeField):
             return None
         try:
             aware = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
-            in_range = _EARLIEST <= aware <= _LATEST
-        except (OverflowError, ValueError):
-            in_range = False
-        if not in_range:
-            raise forms.ValidationError("Enter a time between 1970 and 9000.", code="out_of_range")
-        return aware
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows.
+            return min(max(aware, _EARLIEST), _LATEST).astimezone(dt.UTC)
+        except (OverflowError, ValueError):  # the offset pushes it past what datetime can hold
+            return _EARLIEST if parsed.year < 1970 else _LATEST
 
 
 class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """An empty value of a typed parameter (``status=``, ``created_from=``) is an error, not
+    "no filter": a client that sends one has a bug the API should show it."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, field in self.filters.items():
+            if isinstance(field, django_filters.CharFilter) and not isinstance(field, django_filters.ChoiceFilter):
+                continue
+            if name in self.data and any(value.strip() == "" for value in self.data.getlist(name)):
+                self.form.add_error(name if name in self.form.fields else None, "This value may not be empty.")
+                valid = False
+        return valid
 
 
 @extend_schema_field({"type": "integer", "minimum": 0, "description": "Minor units of `currency`."})
@@ -54,16 +68,7 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class _OrderFilterForm(forms.Form):
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        amounts = (data.get("amount_min"), data.get("amount_max"))
-        if any(amount is not None for amount in amounts) and not data.get("currency"):
-            raise forms.ValidationError({"currency": "Give the currency of amount_min / amount_max."})
-        return data
-
-
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(StrictFilterSet):
     """The dashboard's order filters (orders/dashboard/order_list.py), as query parameters."""
 
     status = django_filters.MultipleChoiceFilter(
@@ -77,14 +82,13 @@ class OrderFilter(django_filters.FilterSet):
     )
     created_to = django_filters.DateFilter(method="filter_created_to", help_text="Placed on or before this day.")
     currency = django_filters.CharFilter(
-        max_length=3, method="filter_currency", help_text="ISO 4217; needed with amount_min / amount_max."
+        max_length=3,
+        method="filter_currency",
+        help_text="ISO 4217. Orders in this currency; amount_min / amount_max are in its minor units "
+        "(without it, in the shop's currency, PAYOPS_CURRENCY).",
     )
-    amount_min = IntegerFilter(
-        field_name="total_amount", lookup_expr="gte", min_value=0, help_text="Minor units of `currency`."
-    )
-    amount_max = IntegerFilter(
-        field_name="total_amount", lookup_expr="lte", min_value=0, help_text="Minor units of `currency`."
-    )
+    amount_min = IntegerFilter(method="filter_amount_min", min_value=0)
+    amount_max = IntegerFilter(method="filter_amount_max", min_value=0)
     q = django_filters.CharFilter(
         method="filter_search",
         max_length=254,
@@ -94,7 +98,6 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields: list[str] = []
-        form = _OrderFilterForm
 
     def filter_method(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
         return queryset.filter(Exists(Payment.objects.filter(order=OuterRef("pk"), method=value)))
@@ -107,6 +110,15 @@ class OrderFilter(django_filters.FilterSet):
 
     def filter_currency(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
         return queryset.filter(currency=value.upper())
+
+    def _amount_currency(self) -> str:
+        return str(self.form.cleaned_data.get("currency") or settings.PAYOPS_CURRENCY).upper()
+
+    def filter_amount_min(self, queryset: QuerySet[Order], name: str, value: int) -> QuerySet[Order]:
+        return queryset.filter(currency=self._amount_currency(), total_amount__gte=value)
+
+    def filter_amount_max(self, queryset: QuerySet[Order], name: str, value: int) -> QuerySet[Order]:
+        return queryset.filter(currency=self._amount_currency(), total_amount__lte=value)
 
     def filter_search(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
         query = value.strip()
@@ -129,7 +141,7 @@ def _start_of(day: dt.date) -> dt.datetime:
         return _EARLIEST if day.year < 1970 else _LATEST
 
 
-class InboxEventFilter(django_filters.FilterSet):
+class InboxEventFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=InboxStatus.choices)
     type = django_filters.CharFilter(max_length=128, help_text="Exact event type, e.g. payment_intent.succeeded.")
     provider = django_filters.CharFilter(max_length=64, help_text='"stripe" or "outside:<source>".')
@@ -141,7 +153,7 @@ class InboxEventFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class OutboxEventFilter(django_filters.FilterSet):
+class OutboxEventFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=OutboxStatus.choices)
     detail_type = django_filters.CharFilter(max_length=128, help_text="e.g. order.paid.")
     aggregate = django_filters.CharFilter(max_length=64, help_text="The order number.")
@@ -151,7 +163,7 @@ class OutboxEventFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class MailFilter(django_filters.FilterSet):
+class MailFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=MailStatus.choices)
     template = django_filters.ChoiceFilter(choices=MailTemplate.choices)
     reference = django_filters.CharFilter(max_length=64, help_text="The order number.")
@@ -162,7 +174,7 @@ class MailFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class WorkflowExecutionFilter(django_filters.FilterSet):
+class WorkflowExecutionFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=ExecutionStatus.choices)
     workflow = django_filters.CharFilter(max_length=64, help_text="The workflow's name, e.g. fulfilment.")
     order = django_filters.CharFilter(field_name="order__number", max_length=20, help_text="The order number.")

@@ -59,7 +59,7 @@ class ProblemResponse(Response):
     """Always JSON, whatever renderer the view negotiated (the schema view's is YAML)."""
 
     @property
-    def rendered_content(self) -> bytes:
+    def rendered_content(self) -> Any:
         self.accepted_renderer = JSONRenderer()
         self.accepted_media_type = PROBLEM_CONTENT_TYPE
         self.renderer_context = getattr(self, "renderer_context", None) or {}
@@ -158,8 +158,9 @@ def _api_exception_response(exc: exceptions.APIException) -> Response:
             errors=errors,
         )
     slug, title = next(((s, t) for cls, (s, t) in SIMPLE_PROBLEMS.items() if isinstance(exc, cls)), ("error", "Error"))
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
     return problem_response(
         status_code=exc.status_code, slug=slug, title=title, detail=str(exc.detail), headers=headers or None
     )

@@ -42,7 +42,7 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField(help_text="A short summary of the kind of problem.")
     status = serializers.IntegerField(help_text="The HTTP status code.")
     detail = serializers.CharField(help_text="What went wrong with this request, for a person to read.")
-    errors = FieldErrorsField(required=False, help_text="Present for invalid input.")
+    errors = FieldErrorsField(required=False, help_text="Present for invalid input.")  # type: ignore[assignment]  # an API field named like a Serializer attribute
 
 
 def _problem(status: int, slug: str, title: str, detail: str, description: str, **extra: Any) -> OpenApiResponse:
@@ -152,6 +152,13 @@ RETRY_AFTER = OpenApiParameter(
 
 
 class PayopsAutoSchema(AutoSchema):
+    def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer(serializer, direction, bypass_extensions)
+        # Serializers that refuse unknown fields say so, so clients (and fuzzers) know.
+        if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
+            schema["additionalProperties"] = False
+        return schema
+
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
         if self.method == "POST":
@@ -174,7 +181,7 @@ class PayopsAutoSchema(AutoSchema):
         if self.method == "POST":
             errors.update({400: VALIDATION_ERROR, 409: KEY_IN_USE, 413: TOO_LARGE, 415: UNSUPPORTED_MEDIA_TYPE})
             errors[422] = KEY_REUSED
-        elif self._has_query_filters():
+        elif self._has_query_filters() or self._is_paginated():
             errors[400] = VALIDATION_ERROR
         if "{" in self.path or self._is_paginated():
             errors[404] = NOT_FOUND

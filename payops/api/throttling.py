@@ -29,7 +29,7 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         pass
 
     def get_rate(self) -> str | None:
-        return settings.PAYOPS_API_THROTTLE_RATES.get(self.scope)
+        return settings.PAYOPS_API_THROTTLE_RATES.get(self.scope or "")
 
     def _configure(self, scope: str) -> bool:
         self.scope = scope

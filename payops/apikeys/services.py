@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -37,6 +38,11 @@ class CreatedToken:
     plaintext: str  # never stored; shown to the person who created it, once
 
 
+def cast_user(user: AbstractBaseUser) -> Any:
+    """The configured user model (AUTH_USER_MODEL), which the type checker cannot know."""
+    return user
+
+
 def token_digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
@@ -58,12 +64,12 @@ def api_token_create(
         raise TokenRefused("the expiry must be in the future")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user,
+        user=cast_user(user),
         name=name.strip()[:100],
         level=level,
         prefix=plaintext[:DISPLAY_PREFIX_LENGTH],
         digest=token_digest(plaintext),
-        created_by=created_by,
+        created_by=cast_user(created_by) if created_by is not None else None,
         expires_at=expires_at,
     )
     return CreatedToken(token=token, plaintext=plaintext)
@@ -98,6 +104,6 @@ def api_token_revoke(*, token_id: int, revoked_by: AbstractBaseUser) -> ApiToken
     token = ApiToken.objects.select_for_update().get(pk=token_id)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        token.revoked_by = revoked_by
+        token.revoked_by = cast_user(revoked_by)
         token.save(update_fields=["revoked_at", "revoked_by"])
     return token

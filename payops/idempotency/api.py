@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponseBase
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -114,9 +113,7 @@ class IdempotentPostMixin:
             )
         return super().handle_exception(exc)  # type: ignore[misc, no-any-return]
 
-    def finalize_response(
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         claim, self.idempotency_claim = self.idempotency_claim, None
         if claim is None:

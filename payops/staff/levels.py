@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.db import models
 
 
@@ -47,7 +47,8 @@ def level_includes(granted: str, needed: str) -> bool:
 
 
 def user_has_level(user: AbstractBaseUser | AnonymousUser | None, level: str) -> bool:
-    if user is None or not user.is_authenticated:
+    # A user model without PermissionsMixin has no permissions, hence no level.
+    if user is None or not user.is_authenticated or not isinstance(user, PermissionsMixin):
         return False
     return user.has_perm(PERMISSION_FOR_LEVEL[StaffLevel(level)])
 

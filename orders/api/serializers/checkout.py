@@ -25,7 +25,7 @@ class CheckoutItemSerializer(StrictSerializer):
 
 
 class CheckoutRequestSerializer(StrictSerializer):
-    items = CheckoutItemSerializer(
+    items = CheckoutItemSerializer(  # type: ignore[call-arg]  # many=True passes the list's own options on
         many=True,
         allow_empty=False,
         max_length=settings.PAYOPS_MAX_CHECKOUT_ITEMS,

@@ -24,6 +24,8 @@ class StrictIntegerField(serializers.IntegerField):
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, so a typo is an error rather than silently ignored."""
 
+    refuses_unknown_fields = True  # the schema says additionalProperties: false
+
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))

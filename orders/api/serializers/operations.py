@@ -56,7 +56,9 @@ class InboxReplayResponseSerializer(serializers.Serializer):
 
 
 class BulkIdsRequestSerializer(StrictSerializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=MAX_BULK_IDS)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, min_length=1, max_length=MAX_BULK_IDS
+    )
 
 
 class InboxBulkReplayResponseSerializer(serializers.Serializer):
@@ -124,7 +126,7 @@ class MailListItemSerializer(serializers.ModelSerializer):
 
 
 class MailSerializer(MailListItemSerializer):
-    context = serializers.DictField(help_text="What the template is rendered with.")
+    context = serializers.DictField(help_text="What the template is rendered with.")  # type: ignore[assignment]  # an API field named like a Serializer attribute
     claimed_at = UtcDateTimeField(allow_null=True)
 
     class Meta(MailListItemSerializer.Meta):

@@ -32,7 +32,7 @@ class ShopperPaymentSerializer(serializers.Serializer):
 class TimelineEventSerializer(serializers.Serializer):
     sequence = serializers.IntegerField(help_text="Increases by one with every event of the order.")
     type = serializers.CharField(help_text="e.g. order.created, order.paid, payment.partially_funded.")
-    label = serializers.SerializerMethodField(help_text="The event for people, in the order's language.")
+    label = serializers.SerializerMethodField(help_text="The event for people, in the order's language.")  # type: ignore[assignment]  # an API field named like a Serializer attribute
     created_at = UtcDateTimeField()
 
     def get_label(self, event: OrderEvent) -> str:

@@ -90,13 +90,13 @@ class StaffDisputeSerializer(serializers.Serializer):
 class StaffEventSerializer(serializers.Serializer):
     sequence = serializers.IntegerField()
     type = serializers.CharField()
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # an API field named like a Serializer attribute
     from_status = serializers.CharField(help_text="Empty when the event did not change the status.")
     to_status = serializers.CharField()
     cause = serializers.ChoiceField(choices=EventCause.choices)
     cause_reference = serializers.CharField(help_text="Webhook event id, workflow step, refund ...")
     staff_user = serializers.CharField(source="staff_user.get_username", allow_null=True, default=None)
-    data = serializers.DictField(help_text="What the event recorded (amounts, tracking numbers, reasons ...).")
+    data = serializers.DictField(help_text="What the event recorded (amounts, tracking numbers, reasons ...).")  # type: ignore[assignment]  # an API field named like a Serializer attribute
     created_at = UtcDateTimeField()
 
     def get_label(self, event: OrderEvent) -> str:

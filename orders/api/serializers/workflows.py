@@ -65,7 +65,7 @@ class WorkflowTimelineSerializer(serializers.Serializer):
     finished_at = UtcDateTimeField(allow_null=True)
     error = serializers.CharField()
     cause = serializers.CharField()
-    data = serializers.JSONField(allow_null=True, help_text="The document the states read and write (any JSON).")
+    data = serializers.JSONField(allow_null=True, help_text="The document the states read and write (any JSON).")  # type: ignore[assignment]  # an API field named like a Serializer attribute
     output = serializers.JSONField(allow_null=True, help_text="The execution's result (any JSON), once finished.")
     steps = TimelineStepSerializer(many=True)
 

@@ -114,7 +114,9 @@ class CheckoutApi(PublicApiView):
                 "payment-declined",
                 "Payment declined",
                 "Your card was declined.",
-                "The card was declined. The order exists as `payment_failed` (in `order`) and holds no stock.",
+                "The card was declined (`payment-declined`), or Stripe refused to set the payment up, e.g. for "
+                "an unknown `payment_method_id` (`payment-setup-failed`). The order exists as `payment_failed` "
+                "(in `order`), holds no stock, and nothing was charged.",
                 serializer=CheckoutProblemSerializer,
                 order={"number": "PO-4KQ7-ZP2M", "status": "payment_failed", "status_url": "https://…"},
                 reason_code="generic_decline",

@@ -173,3 +173,16 @@ def test_stripe_unreachable_is_503_with_retry_after(client, catalogue, fake_stri
     assert response["Retry-After"] == "5"
     assert "nothing was charged" in response.json()["detail"]
     assert catalogue[0].__class__.objects.get(sku="TEA").stock_reserved == 0
+
+
+def test_a_payment_stripe_refuses_to_set_up_is_402_not_503(client, catalogue, fake_stripe):
+    fake_stripe.responder = lambda r: (
+        400,
+        {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such PaymentMethod"}},
+    )
+    response = post(client, body(payment_method="card", payment_method_id="pm_0"))
+    assert response.status_code == 402
+    problem = response.json()
+    assert problem["type"] == "urn:payops:problem:payment-setup-failed"
+    assert problem["order"]["status"] == "payment_failed"
+    assert "Retry-After" not in response

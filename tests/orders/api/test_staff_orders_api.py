@@ -90,6 +90,9 @@ def test_filters_as_in_the_dashboard(client, viewer):
     assert old.number not in numbers(f"created_from={from_day}")
     assert numbers(f"created_to={(timezone.localdate() - dt.timedelta(days=30)).isoformat()}") == {old.number}
     assert numbers("currency=JPY&amount_min=10000&amount_max=10000") == {paid.number, shipped.number}
+    assert numbers("amount_min=10000") == {paid.number, shipped.number}  # in the shop's currency
+    assert numbers("currency=USD&amount_min=0") == set()
+    assert len(numbers("cursor=&page_size=200")) == 4  # an empty cursor is the first page
 
 
 @pytest.mark.parametrize(
@@ -98,7 +101,11 @@ def test_filters_as_in_the_dashboard(client, viewer):
         ("status=nope", "status"),
         ("method=paypay", "method"),
         ("created_from=yesterday", "created_from"),
-        ("amount_min=100", "currency"),
+        ("created_from=", "created_from"),
+        ("status=", "status"),
+        ("page_size=0", "page_size"),
+        ("page_size=abc", "page_size"),
+        ("page_size=201", "page_size"),
         ("currency=JPY&amount_min=-1", "amount_min"),
         ("currency=JPY&amount_max=1.5", "amount_max"),
     ],
@@ -138,3 +145,16 @@ def test_detail_has_everything_staff_need(client, viewer):
 
 def test_detail_of_an_unknown_order_is_404(client, viewer):
     assert_problem(as_token(client, viewer).get(f"{LIST}PO-NONE-NONE/"), 404, "not-found")
+
+
+@pytest.mark.parametrize("number", ["%00", "PO-%00"])
+def test_a_nul_in_a_path_is_a_404_not_a_database_error(client, viewer, number):
+    assert_problem(as_token(client, viewer).get(f"{LIST}{number}/"), 404)
+
+
+def test_far_times_and_offsets_postgresql_refuses_are_clamped_and_made_utc(client, viewer):
+    make_order()
+    api = as_token(client, viewer)
+    for value in ("0001-01-01T00:00:00%2B14:00", "0169-09-16T22:49:52%2B07:09", "5481-08-07T09:12:00.39%2B16:05"):
+        response = api.get(f"/api/v1/staff/webhook-events/?received_after={value}")
+        assert response.status_code == 200, response.content
