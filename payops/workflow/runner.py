@@ -179,11 +179,11 @@ def workflow_recover(*, limit: int = 500) -> dict[str, int]:
         )
         .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=late, due_at__lte=late))
         .order_by("due_at")
-        .values_list("pk", flat=True)
+        .values_list("pk", "execution_id")
     )
-    for step_id in list(due[:limit]):
+    for step_id, execution_id in list(due[:limit]):
         StepRun.objects.filter(pk=step_id).update(dispatched_at=now)
-        send_step(step_id)
+        send_step(step_id, execution_id)
         outcome["sent"] += 1
     if any(outcome.values()):
         logger.info("workflow sweep: %s", outcome)
