@@ -113,6 +113,8 @@ def server_env(db: Database, **overrides: str) -> dict[str, str]:
     """
     env = dict(os.environ)
     env.update(DATABASE_URL=db.url, DJANGO_DEBUG="false", LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    # Pooled connections, as production runs (payops.settings turns the pool on in production).
+    env.setdefault("DATABASE_POOL", "true")
     # A settings module of one's own (to try a change without editing payops) is passed on.
     env.setdefault("DJANGO_SETTINGS_MODULE", "payops.settings")
     # AWS off: outbox and mail rows wait instead of going to whatever embedded moto server a

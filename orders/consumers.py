@@ -12,6 +12,7 @@ from orders.models import Order
 from orders.selectors import is_token_shaped, order_for_status_page
 from orders.services.live_updates import MERCHANT_GROUP, order_group, shopper_update_message
 from payops.ratelimit import allow_connection
+from payops.staff.levels import StaffLevel, user_has_level
 
 # Application close codes (4000-4999), so a client can tell "stop trying" from a network drop.
 CLOSE_UNKNOWN_ORDER = 4404
@@ -79,14 +80,15 @@ def _snapshot_for_token(token: str) -> dict[str, Any] | None:
 
 
 class MerchantConsumer(AsyncJsonWebsocketConsumer):
-    """``ws/merchant/``: staff only, by their dashboard session."""
+    """``ws/merchant/``: staff with the "view" level, by their dashboard session."""
 
     joined = False
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         await self.accept()
-        if user is None or not user.is_authenticated or not user.is_staff:
+        # The same level the dashboard's pages need: seeing orders is "view".
+        if not await database_sync_to_async(user_has_level)(user, StaffLevel.VIEW):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(MERCHANT_GROUP, self.channel_name)

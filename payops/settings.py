@@ -123,7 +123,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # one per test run, so two runs on one checkout never share (or delete) each other's.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+    # A connection pool per process: opening a PostgreSQL connection per request costs more than
+    # the webhook insert it serves (measured in bench/webhook_ingest.py) and, under load, runs
+    # PostgreSQL out of connections. Size it so processes x max_size stays under max_connections.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=8),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0),
+        }
+    }
+    # On in production; off by default elsewhere, where tests start threads that never hand
+    # their connection back (a pool would run dry) and fork live servers.
+    if not env.bool("DATABASE_POOL", default=PRODUCTION):
+        DATABASES["default"]["OPTIONS"] = {}
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and channel layer ------------------------------------------------
@@ -134,7 +148,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 reads with a 5 s socket timeout by default, as long as channels_redis's
+            # own blocking pop: the pop then fails now and then and takes a consumer down with it.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}]},
         }
     }
 else:
@@ -231,7 +247,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
 
 REST_FRAMEWORK = {
     # Integrations send a per-user token; the dashboard's own calls ride its session (with CSRF).

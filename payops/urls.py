@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from orders import views as order_views
 from orders.dashboard.views.auth import DashboardLoginView, DashboardLogoutView
-from payops.api import health
+from payops.api import health, liveness
 
 urlpatterns = [
     path("", order_views.shop, name="shop"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("webhooks/", include("webhooks.urls")),
     path("simulator/", include("payops.simulator.urls")),
     path("healthz", health, name="health"),
+    path("livez", liveness, name="liveness"),
     path("dashboard/", include("orders.dashboard.urls")),
     path("login/", DashboardLoginView.as_view(), name="login"),
     path("logout/", DashboardLogoutView.as_view(), name="logout"),

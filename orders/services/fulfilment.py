@@ -71,6 +71,11 @@ def order_mark_shipped(
     *, order_id: int, cause: Cause, carrier: str, tracking_number: str, tracking_url: str = ""
 ) -> Order:
     order = lock_order(order_id)
+    # The transition table lets a disputed order move to shipped (for a won dispute), so this
+    # check is what keeps a parcel from leaving during a dispute or an open Radar review.
+    holds = fulfilment_hold_reasons(order)
+    if holds:
+        raise ActionNotAllowed(f"shipment of order {order.number} is on hold: {'; '.join(holds)}")
     carrier, tracking_number = carrier.strip(), tracking_number.strip()
     if not carrier or not tracking_number:
         raise ActionNotAllowed("a shipment needs a carrier and a tracking number")
@@ -171,17 +176,3 @@ def fulfilment_hold_reasons(order: Order, *, reviews: bool = True) -> list[str]:
             for intent_id in Payment.objects.filter(order=order, review_open=True).values_list("intent_id", flat=True)
         ]
     return holds
-
-
-@transaction.atomic
-def order_ship(*, order_id: int, cause: Cause, carrier: str, tracking_number: str, tracking_url: str = "") -> Order:
-    """``order_mark_shipped``, refused while something holds the shipment (see above). The
-    transition table lets a disputed order move to shipped (for a won dispute), so this check
-    is what keeps a parcel from leaving during a dispute."""
-    order = lock_order(order_id)
-    holds = fulfilment_hold_reasons(order)
-    if holds:
-        raise ActionNotAllowed(f"shipment of order {order.number} is on hold: {'; '.join(holds)}")
-    return order_mark_shipped(
-        order_id=order_id, cause=cause, carrier=carrier, tracking_number=tracking_number, tracking_url=tracking_url
-    )

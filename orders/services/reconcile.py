@@ -13,7 +13,7 @@ from orders.models import Dispute, Order, Payment
 from orders.services.order_events import Cause
 from orders.services.payments import move_order_for_intent
 from orders.services.transitions import order_mark_disputed, order_mark_refunded, order_return_from_dispute
-from orders.state_machine import OrderStatus, is_transition_allowed
+from orders.state_machine import PAID_STATUSES, OrderStatus, is_transition_allowed
 
 # Statuses in which money is held for the order and a refund changes its status.
 _REFUNDABLE = frozenset(
@@ -30,8 +30,11 @@ _REFUNDABLE = frozenset(
 
 def order_reconcile(*, order: Order, payment: Payment, cause: Cause) -> None:
     order.refresh_from_db()
-    move_order_for_intent(order, payment, cause)
-    order.refresh_from_db()
+    # Once money is held, the intent has nothing more to say about the order's status (a won
+    # dispute must return it to where it was, not to "paid").
+    if order.status not in PAID_STATUSES:
+        move_order_for_intent(order, payment, cause)
+        order.refresh_from_db()
     _reconcile_disputes(order, payment, cause)
     order.refresh_from_db()
     _reconcile_refunds(order, payment, cause)

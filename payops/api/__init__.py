@@ -8,9 +8,9 @@ imported, so this package must load without it.
 
 from typing import Any
 
-from payops.api.health import health
+from payops.api.health import health, liveness
 
-__all__ = ["PROBLEM_CONTENT_TYPE", "Problem", "exception_handler", "health", "problem_response"]
+__all__ = ["PROBLEM_CONTENT_TYPE", "Problem", "exception_handler", "health", "liveness", "problem_response"]
 
 
 def __getattr__(name: str) -> Any:

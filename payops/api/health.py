@@ -10,3 +10,8 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def liveness(request: HttpRequest) -> JsonResponse:
+    """The process answers: no database, no cache. Also the baseline of the benchmarks."""
+    return JsonResponse({"status": "ok"})

@@ -52,11 +52,24 @@ def _make_application() -> Any:
     return ASGIStaticFilesHandler(application)
 
 
+_INHERITED_POOLS: list[object] = []
+
+
+def _forget_inherited_connection_pools() -> None:
+    """A PostgreSQL pool made in the parent holds the parent's sessions: the child must open its
+    own. The old pools are kept referenced, never closed: closing would end the parent's sessions."""
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    _INHERITED_POOLS.append(dict(DatabaseWrapper._connection_pools))
+    DatabaseWrapper._connection_pools.clear()
+
+
 class PayopsServerProcess(DaphneProcess):
     def run(self) -> None:
         # The fork inherits asgiref's one-thread executor from the parent; if the parent used it,
         # its thread is gone here and every database call from a consumer would hang.
         SyncToAsync.single_thread_executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        _forget_inherited_connection_pools()
         super().run()
 
 

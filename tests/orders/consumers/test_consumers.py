@@ -134,18 +134,31 @@ def _session_cookie(user):
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-@pytest.mark.parametrize("who", ["anonymous", "customer"])
-async def test_merchant_socket_refuses_non_staff(django_user_model, who):
+@pytest.mark.parametrize("who", ["anonymous", "customer", "staff without a level"])
+async def test_merchant_socket_refuses_users_without_the_view_level(django_user_model, who):
     headers = [ORIGIN]
-    if who == "customer":
-        user = await sync_to_async(django_user_model.objects.create_user)("shopper")
+    if who != "anonymous":
+        user = await sync_to_async(django_user_model.objects.create_user)(
+            who.replace(" ", "-"), is_staff=who != "customer"
+        )
         headers.append((b"cookie", await sync_to_async(_session_cookie)(user)))
     communicator, _ = await connect("/ws/merchant/", headers=headers)
     assert await communicator.receive_output() == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
 
 
-async def test_staff_receive_every_order_change(django_user_model):
-    staff = await sync_to_async(django_user_model.objects.create_user)("clerk", is_staff=True)
+def _staff_with_view_level(django_user_model):
+    from django.contrib.auth.models import Group
+
+    from payops.staff.levels import GROUP_FOR_LEVEL, StaffLevel, ensure_staff_groups
+
+    ensure_staff_groups()
+    user = django_user_model.objects.create_user("clerk", is_staff=True)
+    user.groups.add(Group.objects.get(name=GROUP_FOR_LEVEL[StaffLevel.VIEW]))
+    return user
+
+
+async def test_staff_with_the_view_level_receive_every_order_change(django_user_model):
+    staff = await sync_to_async(_staff_with_view_level)(django_user_model)
     cookie = await sync_to_async(_session_cookie)(staff)
     communicator, connected = await connect("/ws/merchant/", headers=[ORIGIN, (b"cookie", cookie)])
     assert connected

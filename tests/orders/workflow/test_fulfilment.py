@@ -10,7 +10,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from orders.errors import ActionNotAllowed
 from orders.models import Order
 from orders.models.orders import StockState
-from orders.services.fulfilment import order_approve, order_ship
+from orders.services.fulfilment import order_approve, order_mark_shipped
 from orders.services.order_events import Cause, record_order_event
 from orders.services.transitions import lock_order
 from orders.workflows.fulfilment import FULFILMENT
@@ -75,7 +75,7 @@ def test_a_paid_order_is_fulfilled_and_completed(clock, pay, staff):
     }
 
     # Staff enter the shipment; order.shipped signals the waiting step.
-    order_ship(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1234-5678")
+    order_mark_shipped(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1234-5678")
     run_due()
 
     execution = reload(execution)
@@ -107,7 +107,7 @@ def test_a_shipment_entered_before_the_workflow_waits_for_it_is_not_waited_for(c
     assert reload(execution).current_state == "SendPaymentReceivedMail"
 
     # Staff ship before the workflow got to the shipment: the signal finds nobody waiting...
-    order_ship(order_id=order.pk, cause=Cause.staff(staff), carrier="JP Post", tracking_number="EJ1")
+    order_mark_shipped(order_id=order.pk, cause=Cause.staff(staff), carrier="JP Post", tracking_number="EJ1")
     run_due()
 
     # ...and the shipment step sees the order shipped when it gets there.
@@ -188,7 +188,7 @@ def test_shipping_is_refused_while_a_dispute_is_open(pay, staff):
         payment=order.payments.get(), dispute_id="dp_hold", status="needs_response", amount=1, currency="JPY"
     )
     with pytest.raises(ActionNotAllowed, match="dispute dp_hold is open"):
-        order_ship(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1")
+        order_mark_shipped(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1")
 
 
 def test_the_fulfilment_definition_exports_to_asl_step_functions_accepts():

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from orders.errors import ActionNotAllowed
-from orders.services.fulfilment import order_ship
+from orders.services.fulfilment import order_mark_shipped
 from orders.services.order_events import Cause
 from orders.services.refunds import order_refund
 from orders.services.stripe_events import StripeEvent, handle_stripe_event
@@ -67,7 +67,7 @@ def test_a_dispute_pauses_shipment_until_it_is_won(clock, waiting_for_shipment, 
     order.refresh_from_db()
     assert order.status == "disputed"
     with pytest.raises(ActionNotAllowed, match="on hold"):
-        order_ship(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1")
+        order_mark_shipped(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1")
 
     clock.advance(30 * 86400)  # the dispute takes a month; the shipment timeout does not run meanwhile
     run_due()
@@ -80,18 +80,12 @@ def test_a_dispute_pauses_shipment_until_it_is_won(clock, waiting_for_shipment, 
     assert open_step(execution).due_at == shipment_timeout + dt.timedelta(days=30)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders/services/reconcile.py: on a won dispute, move_order_for_intent moves the order "
-    "disputed -> paid (the intent is 'succeeded') before _reconcile_disputes can return it to "
-    "fulfilling, so it cannot be shipped; reported to the lead",
-)
 def test_a_won_dispute_returns_the_order_to_where_it_was_and_it_ships(clock, waiting_for_shipment, staff):
     order, execution = waiting_for_shipment
     stripe_says("charge.dispute.created", dispute(order, "needs_response"))
     stripe_says("charge.dispute.closed", dispute(order, "won"))
     assert reload(order).status == "fulfilling"
-    order_ship(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1")
+    order_mark_shipped(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1")
     run_due()
     assert reload(execution).current_state == "Fulfilled"
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.conf import settings
 
-from orders.services.fulfilment import order_ship
+from orders.services.fulfilment import order_mark_shipped
 from orders.services.order_events import Cause
 from orders.services.transitions import order_mark_paid
 from payops.workflow.models import StepRun, WorkflowExecution
@@ -76,7 +76,7 @@ def test_a_real_worker_runs_the_fulfilment_workflow_to_completion(celery_app, wo
     with start_worker(celery_app):
         order = paid_order()
         wait_for(at(order.pk, "WaitForShipment"))
-        order_ship(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="4242")
+        order_mark_shipped(order_id=order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="4242")
         wait_for(at(order.pk, "Fulfilled", "succeeded"))
 
     order.refresh_from_db()
