@@ -10,9 +10,13 @@ Staff using the dashboard's session are not throttled: they are few, known, and 
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from rest_framework.throttling import SimpleRateThrottle
 
 if TYPE_CHECKING:
@@ -20,8 +24,29 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 
+@functools.cache
+def _counters() -> BaseCache:
+    """One cache client per process for the counters.
+
+    ``django.core.cache.cache`` is per request context: under ASGI every request builds a new
+    Redis client with a new connection (and its handshake), which cost more than the whole rest
+    of a public request (bench/api.py). A Django cache backend is safe to share between threads.
+    """
+    return caches.create_connection("default")
+
+
+@receiver(setting_changed)
+def _forget_counters(*, setting: str, **kwargs: Any) -> None:
+    if setting == "CACHES":
+        _counters.cache_clear()
+
+
 class _SettingsRateThrottle(SimpleRateThrottle):
     cache_format = "throttle:%(scope)s:%(ident)s"
+
+    @property
+    def cache(self) -> BaseCache:  # type: ignore[override]
+        return _counters()
 
     def __init__(self) -> None:
         # SimpleRateThrottle reads its rate in __init__ from a class attribute fixed at import;
