@@ -70,6 +70,11 @@ class PayopsServerProcess(DaphneProcess):
         # its thread is gone here and every database call from a consumer would hang.
         SyncToAsync.single_thread_executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         _forget_inherited_connection_pools()
+        # Likewise the channel layer: one the parent has used carries its receive state and
+        # event-loop-bound connections into the fork, and the child's consumers then hear nothing.
+        from channels.layers import channel_layers
+
+        channel_layers.backends.clear()
         super().run()
 
 
@@ -98,9 +103,12 @@ class LiveServer:
         self.start()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def real_worker() -> Iterator[bool]:
-    """A real Celery worker on Redis when REDIS_URL is set; otherwise tasks run in the server."""
+    """A real Celery worker on Redis when REDIS_URL is set; otherwise tasks run in the server.
+
+    One for the whole run: Celery's test worker does not start cleanly a second time in one
+    process (the second one consumes nothing)."""
     from payops.celery import app
 
     if not settings.REDIS_URL:
