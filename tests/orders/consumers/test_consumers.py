@@ -22,6 +22,19 @@ async def _close_db_connections():
 
 
 @pytest.fixture(autouse=True)
+def _in_memory_channel_layer(settings):
+    """The consumers' own behaviour, on the in-memory layer: a channels_redis layer is one object
+    per process whose receive lock outlives each test's event loop. The Redis layer is exercised
+    by the browser tests (tests/e2e) and bench/live_latency.py, with real processes."""
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limit(settings):
     from django.core.cache import cache
 
