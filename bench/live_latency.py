@@ -78,7 +78,8 @@ def seed(run: str) -> Seed:
         order=order, intent_id=intent_id, method="card", amount=1500, currency="JPY", status="succeeded"
     )
 
-    user = get_user_model().objects.create_user(f"bench-staff-{run}", is_staff=True)
+    # The merchant socket needs the "view" staff level; a superuser has every level.
+    user = get_user_model().objects.create_user(f"bench-staff-{run}", is_staff=True, is_superuser=True)
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
