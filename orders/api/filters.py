@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 
+from orders.dashboard.order_list import search_orders
 from orders.models import Order, Payment
 from orders.models.payments import PaymentMethod
 from orders.state_machine import OrderStatus
@@ -121,17 +122,7 @@ class OrderFilter(StrictFilterSet):
         return queryset.filter(currency=self._amount_currency(), total_amount__lte=value)
 
     def filter_search(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
-        query = value.strip()
-        if not query:
-            return queryset
-        if "@" in query:
-            return queryset.filter(customer__email=query.lower())
-        if query.startswith("pi_"):
-            return queryset.filter(pk__in=Payment.objects.filter(intent_id=query).values("order_id"))
-        number = query.upper() if query.upper().startswith("PO-") else f"PO-{query.upper()}"
-        if len(number) == len("PO-XXXX-XXXX"):
-            return queryset.filter(number=number)
-        return queryset.filter(number__startswith=number)
+        return search_orders(queryset, value)  # the dashboard's search box, exactly
 
 
 def _start_of(day: dt.date) -> dt.datetime:
