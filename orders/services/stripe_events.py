@@ -10,6 +10,7 @@ that succeeded, a dispute) are written once as order events, whatever the arriva
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,40 +128,54 @@ def _record_fact_once(*, order: Order, type: str, cause: Cause, data: dict[str, 
         record_order_event(order=order, type=type, cause=cause, data=data)
 
 
+# --- events about a payment's charge (refunds, disputes, reviews) ----------------------------
+
+PaymentHandler = Callable[[StripeEvent, Order, Payment, Cause], EventOutcome]
+
+
+def _on_payops_payment(kind: str) -> Callable[[PaymentHandler], Callable[[StripeEvent], EventOutcome]]:
+    """Find the payops payment the object belongs to (ignoring others), lock its order and the
+    payment in one transaction, and hand both to the handler with the event as cause."""
+
+    def decorate(handler: PaymentHandler) -> Callable[[StripeEvent], EventOutcome]:
+        @functools.wraps(handler)
+        def run(event: StripeEvent) -> EventOutcome:
+            obj = event.object
+            found = Payment.objects.filter(intent_id=obj.get("payment_intent")).first()
+            if found is None:
+                return EventOutcome(False, f"{kind} {obj.get('id')} does not belong to a payops order")
+            with transaction.atomic():
+                order = lock_order(found.order_id)
+                payment = Payment.objects.select_for_update().get(pk=found.pk)
+                return handler(event, order, payment, Cause.webhook(event.id))
+
+        return run
+
+    return decorate
+
+
 # --- charge.refunded, refund.* ------------------------------------------------------------------
 
 
-def _on_charge_refunded(event: StripeEvent) -> EventOutcome:
+@_on_payops_payment("charge")
+def _on_charge_refunded(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
     charge = event.object
-    payment = Payment.objects.filter(intent_id=charge.get("payment_intent")).first()
-    if payment is None:
-        return EventOutcome(False, f"charge {charge.get('id')} does not belong to a payops order")
-    with transaction.atomic():
-        order = lock_order(payment.order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        cause = Cause.webhook(event.id)
-        if payment.last_charge_event_created is None or event.created >= payment.last_charge_event_created:
-            payment.amount_refunded = int(charge.get("amount_refunded") or 0)
-            payment.last_charge_event_created = event.created
-            payment.save(update_fields=["amount_refunded", "last_charge_event_created", "updated_at"])
-        for refund in (charge.get("refunds") or {}).get("data") or []:
-            _upsert_refund(order=order, payment=payment, refund=refund, event=event, cause=cause)
-        order_reconcile(order=order, payment=payment, cause=cause)
-        return EventOutcome(True, f"order {order.number} refunded {payment.amount_refunded} in total")
-
-
-def _on_refund(event: StripeEvent) -> EventOutcome:
-    refund = event.object
-    payment = Payment.objects.filter(intent_id=refund.get("payment_intent")).first()
-    if payment is None:
-        return EventOutcome(False, f"refund {refund.get('id')} does not belong to a payops order")
-    with transaction.atomic():
-        order = lock_order(payment.order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        cause = Cause.webhook(event.id)
+    if payment.last_charge_event_created is None or event.created >= payment.last_charge_event_created:
+        payment.amount_refunded = int(charge.get("amount_refunded") or 0)
+        payment.last_charge_event_created = event.created
+        payment.save(update_fields=["amount_refunded", "last_charge_event_created", "updated_at"])
+    for refund in (charge.get("refunds") or {}).get("data") or []:
         _upsert_refund(order=order, payment=payment, refund=refund, event=event, cause=cause)
-        order_reconcile(order=order, payment=payment, cause=cause)
-        return EventOutcome(True, f"refund {refund.get('id')} is {refund.get('status')}")
+    order_reconcile(order=order, payment=payment, cause=cause)
+    return EventOutcome(True, f"order {order.number} refunded {payment.amount_refunded} in total")
+
+
+@_on_payops_payment("refund")
+def _on_refund(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
+    refund = event.object
+    _upsert_refund(order=order, payment=payment, refund=refund, event=event, cause=cause)
+    order_reconcile(order=order, payment=payment, cause=cause)
+    return EventOutcome(True, f"refund {refund.get('id')} is {refund.get('status')}")
 
 
 _FINAL_REFUND_STATUSES = ("succeeded", "failed", "canceled")
@@ -205,67 +220,55 @@ def _claim_our_requested_refund(refund: dict[str, Any]) -> None:
 # --- charge.dispute.* --------------------------------------------------------------------------
 
 
-def _on_dispute(event: StripeEvent) -> EventOutcome:
+@_on_payops_payment("dispute")
+def _on_dispute(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
     dispute = event.object
-    payment = Payment.objects.filter(intent_id=dispute.get("payment_intent")).first()
-    if payment is None:
-        return EventOutcome(False, f"dispute {dispute.get('id')} does not belong to a payops order")
-    with transaction.atomic():
-        order = lock_order(payment.order_id)
-        cause = Cause.webhook(event.id)
-        due = (dispute.get("evidence_details") or {}).get("due_by")
-        row, created = Dispute.objects.select_for_update().get_or_create(
-            dispute_id=dispute["id"],
-            defaults={
-                "payment": payment,
-                "status": dispute["status"],
-                "reason": dispute.get("reason") or "",
-                "amount": int(dispute["amount"]),
-                "currency": str(dispute.get("currency", payment.currency)).upper(),
-                "evidence_due_by": dt.datetime.fromtimestamp(int(due), tz=dt.UTC) if due else None,
-                "last_event_created": event.created,
-            },
-        )
-        was_closed = not created and not row.is_open
-        if not created and (row.last_event_created is None or event.created >= row.last_event_created):
-            row.status = dispute["status"]
-            row.last_event_created = event.created
-            row.save(update_fields=["status", "last_event_created", "updated_at"])
-        data = {"dispute": row.dispute_id, "reason": row.reason, "amount": row.amount}
-        if created:
-            due_by = row.evidence_due_by.isoformat() if row.evidence_due_by else None
-            record_order_event(
-                order=order, type="dispute.opened", cause=cause, data={**data, "evidence_due_by": due_by}
-            )
-        if not row.is_open and not was_closed:
-            record_order_event(order=order, type="dispute.closed", cause=cause, data={**data, "outcome": row.status})
-        order_reconcile(order=order, payment=Payment.objects.get(pk=payment.pk), cause=cause)
-        return EventOutcome(True, f"dispute {row.dispute_id} is {row.status}; order {order.number} is {order.status}")
+    due = (dispute.get("evidence_details") or {}).get("due_by")
+    row, created = Dispute.objects.select_for_update().get_or_create(
+        dispute_id=dispute["id"],
+        defaults={
+            "payment": payment,
+            "status": dispute["status"],
+            "reason": dispute.get("reason") or "",
+            "amount": int(dispute["amount"]),
+            "currency": str(dispute.get("currency", payment.currency)).upper(),
+            "evidence_due_by": dt.datetime.fromtimestamp(int(due), tz=dt.UTC) if due else None,
+            "last_event_created": event.created,
+        },
+    )
+    was_closed = not created and not row.is_open
+    if not created and (row.last_event_created is None or event.created >= row.last_event_created):
+        row.status = dispute["status"]
+        row.last_event_created = event.created
+        row.save(update_fields=["status", "last_event_created", "updated_at"])
+    data = {"dispute": row.dispute_id, "reason": row.reason, "amount": row.amount}
+    if created:
+        due_by = row.evidence_due_by.isoformat() if row.evidence_due_by else None
+        record_order_event(order=order, type="dispute.opened", cause=cause, data={**data, "evidence_due_by": due_by})
+    if not row.is_open and not was_closed:
+        record_order_event(order=order, type="dispute.closed", cause=cause, data={**data, "outcome": row.status})
+    order_reconcile(order=order, payment=payment, cause=cause)
+    return EventOutcome(True, f"dispute {row.dispute_id} is {row.status}; order {order.number} is {order.status}")
 
 
 # --- review.* (Radar) ---------------------------------------------------------------------------
 
 
-def _on_review(event: StripeEvent) -> EventOutcome:
+@_on_payops_payment("review")
+def _on_review(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
     review = event.object
-    payment = Payment.objects.filter(intent_id=review.get("payment_intent")).first()
-    if payment is None:
-        return EventOutcome(False, f"review {review.get('id')} does not belong to a payops order")
-    with transaction.atomic():
-        order = lock_order(payment.order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.last_review_event_created is None or event.created >= payment.last_review_event_created:
-            payment.review_open = bool(review.get("open"))
-            payment.last_review_event_created = event.created
-            payment.save(update_fields=["review_open", "last_review_event_created", "updated_at"])
-        kind = "opened" if event.type == "review.opened" else "closed"
-        _record_fact_once(
-            order=order,
-            type=f"payment.review_{kind}",
-            cause=Cause.webhook(event.id),
-            data={"review": review.get("id"), "reason": review.get("reason") or review.get("closed_reason") or ""},
-        )
-        return EventOutcome(True, f"review {review.get('id')} {kind}; fulfilment held: {payment.review_open}")
+    if payment.last_review_event_created is None or event.created >= payment.last_review_event_created:
+        payment.review_open = bool(review.get("open"))
+        payment.last_review_event_created = event.created
+        payment.save(update_fields=["review_open", "last_review_event_created", "updated_at"])
+    kind = "opened" if event.type == "review.opened" else "closed"
+    _record_fact_once(
+        order=order,
+        type=f"payment.review_{kind}",
+        cause=cause,
+        data={"review": review.get("id"), "reason": review.get("reason") or review.get("closed_reason") or ""},
+    )
+    return EventOutcome(True, f"review {review.get('id')} {kind}; fulfilment held: {payment.review_open}")
 
 
 _HANDLERS: dict[str, Callable[[StripeEvent], EventOutcome]] = {
