@@ -7,7 +7,7 @@ of ingest is the durable write, and the run measures, with the same events and c
 
 1. raw insert  — plain psycopg, one transaction per insert into a scratch table with a unique
                  event id: the durable-write limit of this machine;
-2. /healthz    — the closest thing to a no-op view payops has (one ``SELECT 1``);
+2. /livez      — a no-op Django view (the process answers; no database);
 3. ingest      — signed ``payment_intent.succeeded`` events, 20 % of them redeliveries;
 4. fixed rate  — 200 events/s for 10 s: the acknowledgement latency Stripe would see;
 5. processing  — two solo Celery workers drain the queue, each event marking an order paid.
@@ -56,12 +56,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duplicates", type=float, default=0.2, help="share of redeliveries (default 0.2)")
     parser.add_argument("--rate", type=float, default=200, help="events/s in the fixed-rate phase (default 200)")
     parser.add_argument("--rate-seconds", type=float, default=10, help="length of the fixed-rate phase (default 10)")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     parser.add_argument("--celery-workers", type=int, default=2, help="solo Celery worker processes (default 2)")
     parser.add_argument("--time-limit", type=float, default=180, help="seconds per load phase at most (default 180)")
     parser.add_argument("--processing-limit", type=float, default=600, help="seconds to wait for processing")
     parser.add_argument(
-        "--baseline-path", default="/healthz", help="the trivial endpoint to compare with (default /healthz)"
+        "--baseline-path", default="/livez", help="the no-op Django view to compare with (default /livez)"
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 500 events, 3 s at the fixed rate")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels' router."""
+"""ASGI entry point: HTTP through Django (but for the Stripe webhook, answered in front of it:
+ADR 0012), WebSockets through Channels' router."""
 
 import os
 
@@ -11,8 +12,10 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 from payops.routing import websocket_urlpatterns  # noqa: E402
+from webhooks.asgi import with_stripe_webhook_endpoint  # noqa: E402
 
 
 def websocket_application():  # type: ignore[no-untyped-def]
@@ -20,4 +23,5 @@ def websocket_application():  # type: ignore[no-untyped-def]
     return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application()})
+http_application = with_stripe_webhook_endpoint(django_asgi_app, path=reverse("stripe-webhook"))
+application = ProtocolTypeRouter({"http": http_application, "websocket": websocket_application()})

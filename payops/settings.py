@@ -218,6 +218,16 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=300)
 # The sweep leaves just-received rows to the task enqueued on commit for this long.
 WEBHOOK_SWEEP_SETTLE_SECONDS = env.int("WEBHOOK_SWEEP_SETTLE_SECONDS", default=60)
+# POST /webhooks/stripe/ is answered on the event loop in front of Django (ADR 0012); on
+# PostgreSQL its rows are group-committed by a few connections per server process.
+WEBHOOK_GROUP_COMMIT = env.bool(
+    "WEBHOOK_GROUP_COMMIT", default=DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+)
+WEBHOOK_INGEST_CONNECTIONS = env.int("WEBHOOK_INGEST_CONNECTIONS", default=1)
+WEBHOOK_INGEST_MAX_BATCH = env.int("WEBHOOK_INGEST_MAX_BATCH", default=500)
+WEBHOOK_INGEST_DB_TIMEOUT_SECONDS = env.float("WEBHOOK_INGEST_DB_TIMEOUT_SECONDS", default=5.0)
+# Off only behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer < 1.21).
+WEBHOOK_INGEST_PREPARED_STATEMENTS = env.bool("WEBHOOK_INGEST_PREPARED_STATEMENTS", default=True)
 # Payments confirmed outside Stripe: source name -> HMAC secret, e.g. "mybank=s3cret,cod=an0ther".
 PAYOPS_OUTSIDE_PAYMENT_SECRETS: dict[str, str] = env.dict("PAYOPS_OUTSIDE_PAYMENT_SECRETS", default={})
 

@@ -195,6 +195,18 @@ def stripe_webhook_secrets(*, refresh: bool = False) -> list[str]:
     return [secret.reveal() for secret in load_secrets(refresh=refresh).stripe_webhook_secrets]
 
 
+def cached_secrets() -> PayopsSecrets | None:
+    """The secrets if they can be had without reading the store — no I/O, so safe on an event
+    loop — or None when the store must be read first (at start, or once the TTL has run out)."""
+    config = _config()
+    if config[0] == "env":
+        return _load(config)
+    cached = _cache
+    if cached is None or cached.config != config or cached.secrets is None or _clock() >= cached.expires_at:
+        return None
+    return cached.secrets
+
+
 @sensitive_variables()
 def outside_payment_secret(source: str, *, refresh: bool = False) -> str | None:
     """The HMAC secret of a payment source outside Stripe, or None for an unknown source."""

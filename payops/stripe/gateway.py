@@ -294,7 +294,11 @@ def stripe_livemode() -> bool:
     """Is this install on Stripe's live mode? Decided by the key in use, wherever it comes from."""
     from payops.aws.secrets import stripe_secret_key
 
-    return stripe_secret_key().startswith(("sk_live_", "rk_live_"))
+    return is_live_key(stripe_secret_key())
+
+
+def is_live_key(api_key: str) -> bool:
+    return api_key.startswith(("sk_live_", "rk_live_"))
 
 
 def get_gateway() -> StripeGateway:

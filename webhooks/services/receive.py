@@ -12,8 +12,10 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import stripe
@@ -33,6 +35,10 @@ class WebhookRejected(Exception):
     """A delivery we refuse (400): it is not stored, and the reason is safe to log."""
 
 
+class SignatureRejected(WebhookRejected):
+    """The signature does not verify with the secrets tried (they may have been rotated since)."""
+
+
 @dataclass(frozen=True)
 class Receipt:
     inbox_id: int | None
@@ -40,17 +46,46 @@ class Receipt:
     status: str
 
 
+@dataclass(frozen=True)
+class InboxRecord:
+    """A verified delivery, ready to be stored: the columns of its inbox row."""
+
+    provider: str
+    event_id: str
+    type: str
+    api_version: str
+    livemode: bool
+    event_created: int | None
+    payload: dict[str, Any]
+    ignored_reason: str = ""
+    # The body as it arrived: the batch writer stores it as the payload without encoding the
+    # parsed event again (the same JSON value).
+    raw_payload: str | None = field(default=None, repr=False, compare=False)
+
+
 def stripe_webhook_receive(*, body: bytes, signature_header: str) -> Receipt:
+    return store_inbox_record(stripe_inbox_record(body=body, signature_header=signature_header))
+
+
+def stripe_inbox_record(
+    *, body: bytes, signature_header: str, secrets: Sequence[str] | None = None, livemode: bool | None = None
+) -> InboxRecord:
+    """Check a Stripe delivery (size, signature, shape, mode) and say what to store; no I/O but
+    reading the secrets, and none at all when ``secrets`` and the install's ``livemode`` are given.
+
+    Raises ``WebhookRejected`` (answer 400, store nothing) with a reason that is safe to log.
+    """
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
         raise WebhookRejected(f"body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes")
-    verify_stripe_signature(body=body, header=signature_header)
+    verify_stripe_signature(body=body, header=signature_header, secrets=secrets)
     event = _parse_stripe_event(body)
     ignored_reason = ""
-    livemode = stripe_livemode()
+    if livemode is None:
+        livemode = stripe_livemode()
     if bool(event.get("livemode")) != livemode:
         mode = "live" if livemode else "test"
         ignored_reason = f"{'live' if event.get('livemode') else 'test'}-mode event on a {mode}-mode install"
-    return store_inbox_event(
+    return InboxRecord(
         provider=STRIPE,
         event_id=event["id"],
         type=event["type"],
@@ -59,17 +94,30 @@ def stripe_webhook_receive(*, body: bytes, signature_header: str) -> Receipt:
         event_created=int(event["created"]),
         payload=event,
         ignored_reason=ignored_reason,
+        raw_payload=_utf8_or_none(body),
     )
 
 
-def verify_stripe_signature(*, body: bytes, header: str) -> None:
-    """Accept a signature made with any currently valid secret (Stripe rotates with overlap)."""
+def _utf8_or_none(body: bytes) -> str | None:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:  # JSON in UTF-16/32 parses too; the writer encodes it again
+        return None
+
+
+def verify_stripe_signature(*, body: bytes, header: str, secrets: Sequence[str] | None = None) -> None:
+    """Accept a signature made with any currently valid secret (Stripe rotates with overlap).
+
+    With ``secrets`` given only those are tried; otherwise the configured ones, read again from
+    the store once if none verifies.
+    """
     if not header:
         raise WebhookRejected("missing Stripe-Signature header")
     _reject_future_timestamp(header)
     payload = body.decode("utf-8", errors="replace")
-    for refresh in (False, True):
-        for secret in _stripe_webhook_secrets(refresh=refresh):
+    candidates = [secrets] if secrets is not None else (_stripe_webhook_secrets(refresh=r) for r in (False, True))
+    for group in candidates:
+        for secret in group:
             try:
                 stripe.WebhookSignature.verify_header(
                     payload, header, secret, settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
@@ -77,7 +125,7 @@ def verify_stripe_signature(*, body: bytes, header: str) -> None:
                 return
             except stripe.SignatureVerificationError:
                 continue
-    raise WebhookRejected("signature does not verify (wrong secret, altered body, or timestamp outside tolerance)")
+    raise SignatureRejected("signature does not verify (wrong secret, altered body, or timestamp outside tolerance)")
 
 
 def _reject_future_timestamp(header: str) -> None:
@@ -101,18 +149,17 @@ def _stripe_webhook_secrets(*, refresh: bool) -> list[str]:
 
 
 def _parse_stripe_event(body: bytes) -> dict[str, Any]:
-    try:
-        event = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookRejected("body is not JSON") from exc
+    event = parse_json_body(body)
     if not isinstance(event, dict) or event.get("object") != "event":
         raise WebhookRejected("body is not a Stripe event object")
+    created, api_version = event.get("created"), event.get("api_version")
     problems = [
         name
         for name, ok in (
             ("id", isinstance(event.get("id"), str) and event["id"].startswith("evt_") and len(event["id"]) <= 255),
             ("type", isinstance(event.get("type"), str) and 0 < len(event["type"]) <= 128),
-            ("created", isinstance(event.get("created"), int) and not isinstance(event.get("created"), bool)),
+            ("created", type(created) is int and 0 <= created < 2**63),
+            ("api_version", api_version is None or (isinstance(api_version, str) and len(api_version) <= 64)),
             ("data.object", isinstance(event.get("data"), dict) and isinstance(event["data"].get("object"), dict)),
         )
         if not ok
@@ -120,6 +167,40 @@ def _parse_stripe_event(body: bytes) -> dict[str, Any]:
     if problems:
         raise WebhookRejected(f"event is missing or has invalid: {', '.join(problems)}")
     return event
+
+
+def parse_json_body(body: bytes) -> Any:
+    """The JSON value of a body, refusing what PostgreSQL's jsonb cannot store: a payload we
+    acknowledged but could not keep would be lost."""
+    try:
+        value = _JSON.decode(body.decode(json.detect_encoding(body)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRejected("body is not JSON") from exc
+    # jsonb refuses NUL and unpaired surrogates, which json.loads accepts; scan the parsed
+    # strings only when the body has such an escape at all.
+    if _SUSPECT_ESCAPE.search(body) and _holds_unstorable_text(value):
+        raise WebhookRejected("body contains a \\u0000 or an unpaired surrogate, which cannot be stored")
+    return value
+
+
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _holds_unstorable_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_holds_unstorable_text(k) or _holds_unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_unstorable_text(v) for v in value)
+    return False
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_JSON = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 # --- payments confirmed outside Stripe -------------------------------------------------------
@@ -171,10 +252,7 @@ def verify_outside_signature(*, secret: str, body: bytes, timestamp: str, signat
 
 
 def _parse_outside_payment(body: bytes) -> dict[str, Any]:
-    try:
-        payment = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookRejected("body is not JSON") from exc
+    payment = parse_json_body(body)
     if not isinstance(payment, dict):
         raise WebhookRejected("body must be a JSON object")
     expected = {"id": str, "order_number": str, "amount": int, "currency": str}
@@ -227,6 +305,11 @@ def store_inbox_event(
     return Receipt(inbox_id=row.pk, duplicate=False, status=row.status)
 
 
+def store_inbox_record(record: InboxRecord) -> Receipt:
+    columns = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "raw_payload"}
+    return store_inbox_event(**columns)
+
+
 def enqueue_processing(inbox_id: int) -> None:
     from webhooks.tasks import process_inbox_event
 
@@ -235,3 +318,20 @@ def enqueue_processing(inbox_id: int) -> None:
         process_inbox_event.apply_async(args=(inbox_id,), retry=False)
     except Exception:
         logger.warning("could not enqueue inbox event %s; the sweep will process it", inbox_id, exc_info=True)
+
+
+# Rows per task when the batch writer hands many at once: small enough that several workers
+# share a burst, large enough that a burst is not one message per event (publishing a Celery
+# message costs about as much CPU as receiving a webhook).
+ENQUEUE_CHUNK = 100
+
+
+def enqueue_processing_batch(inbox_ids: Sequence[int]) -> None:
+    from webhooks.tasks import process_inbox_events
+
+    for start in range(0, len(inbox_ids), ENQUEUE_CHUNK):
+        chunk = list(inbox_ids[start : start + ENQUEUE_CHUNK])
+        try:
+            process_inbox_events.apply_async(args=(chunk,), retry=False)
+        except Exception:
+            logger.warning("could not enqueue inbox events %s; the sweep will process them", chunk, exc_info=True)
