@@ -49,10 +49,22 @@ RAW_MIN_SECONDS = 3.0
 RAW_MAX_ROUNDS = 50
 
 
+def client_levels(text: str) -> list[int]:
+    levels = [int(part) for part in text.split(",") if part.strip()]
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError("give one or more positive numbers, e.g. 16,64")
+    return levels
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=5000, help="deliveries in the throughput phases (default 5000)")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument(
+        "--clients",
+        type=client_levels,
+        default=[16, 64],
+        help="concurrent clients, one throughput round per level, e.g. 16,64 (default 16,64)",
+    )
     parser.add_argument("--duplicates", type=float, default=0.2, help="share of redeliveries (default 0.2)")
     parser.add_argument("--rate", type=float, default=200, help="events/s in the fixed-rate phase (default 200)")
     parser.add_argument("--rate-seconds", type=float, default=10, help="length of the fixed-rate phase (default 10)")
@@ -179,24 +191,39 @@ def seed_orders(*, count: int, run: str) -> list[int]:
 
 # --- baseline: the durable-write limit -----------------------------------------------------
 
+RAW_INBOX_INSERT = (
+    f"INSERT INTO {RAW_TABLE} (provider, event_id, type, api_version, livemode, event_created, payload, "
+    "received_at, status, attempts, outcome, last_error, last_traceback) "
+    "VALUES ('stripe', %s, %s, %s, false, %s, %s::jsonb, now(), 'received', 0, '', '', '') ON CONFLICT DO NOTHING"
+)
+
 
 class RawInserter:
     """One connection per client, one committed INSERT per event: what storing an event costs
-    with nothing else around it. A redelivery hits the unique index, as payops's does."""
+    with nothing else around it. On PostgreSQL the rows are the inbox's own — a copy of its
+    table with the same columns, constraints and indexes — so the baseline is what storing these
+    events costs, not a cheaper row. A redelivery hits the unique index, as payops's does."""
 
     def __init__(self, db: h.Database, *, clients: int) -> None:
         self.db, self.clients = db, clients
         self._idle: list[Any] = []
+        self._columns: dict[str, tuple[Any, ...]] = {}
 
     async def __aenter__(self) -> RawInserter:
         for _ in range(self.clients):
             self._idle.append(await self._connect())
         await self._execute(self._idle[0], f"DROP TABLE IF EXISTS {RAW_TABLE}")
-        await self._execute(
-            self._idle[0],
-            f"CREATE TABLE {RAW_TABLE} (id {self._serial}, event_id varchar(255) NOT NULL UNIQUE, "
-            f"payload {self._json} NOT NULL, received_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-        )
+        if self.db.is_postgres:
+            from webhooks.models import InboxEvent
+
+            table = InboxEvent._meta.db_table
+            await self._execute(self._idle[0], f"CREATE TABLE {RAW_TABLE} (LIKE {table} INCLUDING ALL)")
+        else:  # the embedded fallback: a plain table with the unique event id
+            await self._execute(
+                self._idle[0],
+                f"CREATE TABLE {RAW_TABLE} (id integer PRIMARY KEY AUTOINCREMENT, event_id varchar(255) NOT NULL "
+                "UNIQUE, payload text NOT NULL, received_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+            )
         return self
 
     async def empty(self) -> None:
@@ -210,22 +237,21 @@ class RawInserter:
     async def insert(self, delivery: Delivery) -> None:
         conn = self._idle.pop()
         try:
-            sql = f"INSERT INTO {RAW_TABLE} (event_id, payload) VALUES (%s, %s{self._cast}) ON CONFLICT DO NOTHING"
-            await self._execute(conn, sql, (delivery.event_id, delivery.body.decode()))
+            if self.db.is_postgres:
+                await self._execute(conn, RAW_INBOX_INSERT, self._inbox_row(delivery))
+            else:
+                sql = f"INSERT INTO {RAW_TABLE} (event_id, payload) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+                await self._execute(conn, sql, (delivery.event_id, delivery.body.decode()))
         finally:
             self._idle.append(conn)
 
-    @property
-    def _serial(self) -> str:
-        return "bigserial PRIMARY KEY" if self.db.is_postgres else "integer PRIMARY KEY AUTOINCREMENT"
-
-    @property
-    def _json(self) -> str:
-        return "jsonb" if self.db.is_postgres else "text"
-
-    @property
-    def _cast(self) -> str:
-        return "::jsonb" if self.db.is_postgres else ""
+    def _inbox_row(self, delivery: Delivery) -> tuple[Any, ...]:
+        row = self._columns.get(delivery.event_id)
+        if row is None:  # parsed once per event, not in every round
+            event = json.loads(delivery.body)
+            row = (event["id"], event["type"], event["api_version"], event["created"], delivery.body.decode())
+            self._columns[delivery.event_id] = row
+        return row
 
     async def _connect(self) -> Any:
         if self.db.is_postgres:
@@ -252,10 +278,22 @@ class RawInserter:
 
 
 @dataclass
-class IngestFigures:
+class Level:
+    """One concurrency level: the two baselines and ingest, with the same clients."""
+
+    clients: int
     raw: h.LoadResult
     noop: h.LoadResult
     ingest: h.LoadResult
+
+    @property
+    def share_of_raw(self) -> float:
+        return self.ingest.per_second / self.raw.per_second if self.raw.per_second else 0.0
+
+
+@dataclass
+class IngestFigures:
+    levels: list[Level]
     fixed: h.LoadResult
     acknowledged_duplicates: int
     expected_duplicates: int
@@ -263,7 +301,11 @@ class IngestFigures:
 
 
 async def measure_ingest(
-    server: h.Server, db: h.Database, args: argparse.Namespace, burst: list[Delivery], steady: list[Delivery]
+    server: h.Server,
+    db: h.Database,
+    args: argparse.Namespace,
+    bursts: list[list[Delivery]],
+    steady: list[Delivery],
 ) -> IngestFigures:
     pool = h.ConnectionPool(server.base_url)
     duplicates_seen = Counter[bool]()
@@ -285,30 +327,35 @@ async def measure_ingest(
 
         return send
 
-    limits = {"concurrency": args.clients, "time_limit": args.time_limit}
+    levels = []
     try:
-        await h.closed_loop("warm-up", baseline, total=200, **limits)
-        raw = await raw_insert_baseline(db, burst, args)
-        noop = await h.closed_loop(f"GET {args.baseline_path}", baseline, total=len(burst), **limits)
-        ingest = await h.closed_loop("POST /webhooks/stripe/", deliver(burst), total=len(burst), **limits)
+        await h.closed_loop("warm-up", baseline, total=200, concurrency=args.clients[0], time_limit=args.time_limit)
+        for clients, burst in zip(args.clients, bursts, strict=True):
+            limits = {"concurrency": clients, "time_limit": args.time_limit}
+            raw = await raw_insert_baseline(db, burst, clients=clients, time_limit=args.time_limit)
+            noop = await h.closed_loop(f"GET {args.baseline_path}", baseline, total=len(burst), **limits)
+            ingest = await h.closed_loop("POST /webhooks/stripe/", deliver(burst), total=len(burst), **limits)
+            levels.append(Level(clients, raw, noop, ingest))
         fixed = await h.fixed_rate(
             f"POST /webhooks/stripe/ @{args.rate:.0f}/s",
             deliver(steady),
             rate=args.rate,
             duration=args.rate_seconds,
-            max_in_flight=max(args.clients, int(args.rate)),
+            max_in_flight=max(*args.clients, int(args.rate)),
         )
     finally:
         await pool.close()
-    expected = sum(d.duplicate for d in burst) + sum(d.duplicate for d in steady)
-    distinct = unique_events(burst) + unique_events(steady)
-    return IngestFigures(raw, noop, ingest, fixed, duplicates_seen[True], expected, distinct)
+    expected = sum(d.duplicate for d in (*(d for b in bursts for d in b), *steady))
+    distinct = sum(unique_events(b) for b in bursts) + unique_events(steady)
+    return IngestFigures(levels, fixed, duplicates_seen[True], expected, distinct)
 
 
-async def raw_insert_baseline(db: h.Database, burst: list[Delivery], args: argparse.Namespace) -> h.LoadResult:
+async def raw_insert_baseline(
+    db: h.Database, burst: list[Delivery], *, clients: int, time_limit: float
+) -> h.LoadResult:
     label = f"raw insert ({'psycopg' if db.is_postgres else 'sqlite3'})"
     rounds: list[h.LoadResult] = []
-    async with RawInserter(db, clients=args.clients) as inserter:
+    async with RawInserter(db, clients=clients) as inserter:
 
         async def insert(i: int) -> str | None:
             await inserter.insert(burst[i])
@@ -317,9 +364,7 @@ async def raw_insert_baseline(db: h.Database, burst: list[Delivery], args: argpa
         while len(rounds) < RAW_MAX_ROUNDS and sum(r.elapsed for r in rounds) < RAW_MIN_SECONDS:
             await inserter.empty()  # every round writes new rows, as the first did
             rounds.append(
-                await h.closed_loop(
-                    label, insert, total=len(burst), concurrency=args.clients, time_limit=args.time_limit
-                )
+                await h.closed_loop(label, insert, total=len(burst), concurrency=clients, time_limit=time_limit)
             )
     return h.merge_results(label, rounds)
 
@@ -415,25 +460,33 @@ def report(
     ingest: IngestFigures, processing: ProcessingFigures, args: argparse.Namespace, processes: h.Processes
 ) -> None:
     print("## Results")
-    phases = [ingest.raw, ingest.noop, ingest.ingest, ingest.fixed]
+    phases = [*(r for level in ingest.levels for r in (level.raw, level.noop, level.ingest)), ingest.fixed]
     h.print_table(h.LOAD_HEADER, [h.load_row(r) for r in phases])
     print()
-    share = ingest.ingest.per_second / ingest.raw.per_second if ingest.raw.per_second else 0.0
     p99 = ingest.fixed.percentile(99)
     on_time = ingest.fixed.per_second >= 0.95 * args.rate
-    rows = [
-        ["accepted events/s (ingest)", f"{ingest.ingest.per_second:.1f}", ""],
-        [
-            "ingest / raw insert",
-            f"{share:.2f}",
-            f"target ≥ {TARGET_SHARE_OF_RAW:.2f}: {met(share >= TARGET_SHARE_OF_RAW)}",
-        ],
-        [f"ingest / no-op view ({args.baseline_path})", h.ratio(ingest.ingest.per_second, ingest.noop.per_second), ""],
-        [
-            "ack p50 / p99 (ingest, ms)",
-            f"{h.ms(ingest.ingest.percentile(50))} / {h.ms(ingest.ingest.percentile(99))}",
-            "",
-        ],
+    rows = []
+    for level in ingest.levels:
+        share, c = level.share_of_raw, level.clients
+        rows += [
+            [f"accepted events/s, {c} clients", f"{level.ingest.per_second:.1f}", ""],
+            [
+                f"ingest / raw insert, {c} clients",
+                f"{share:.2f}",
+                f"target ≥ {TARGET_SHARE_OF_RAW:.2f}: {met(share >= TARGET_SHARE_OF_RAW)}",
+            ],
+            [
+                f"ingest / no-op view ({args.baseline_path}), {c} clients",
+                h.ratio(level.ingest.per_second, level.noop.per_second),
+                "",
+            ],
+            [
+                f"ack p50 / p99, {c} clients (ms)",
+                f"{h.ms(level.ingest.percentile(50))} / {h.ms(level.ingest.percentile(99))}",
+                "",
+            ],
+        ]
+    rows += [
         [
             f"ack p99 at {args.rate:.0f}/s (ms)",
             h.ms(p99),
@@ -469,8 +522,17 @@ def report(
         args.json,
         {
             "command": h.command_line(),
-            **{key: h.summary(r) for key, r in zip(("raw", "noop", "ingest", "fixed_rate"), phases, strict=True)},
-            "ingest_share_of_raw": share,
+            "levels": [
+                {
+                    "clients": level.clients,
+                    "raw": h.summary(level.raw),
+                    "noop": h.summary(level.noop),
+                    "ingest": h.summary(level.ingest),
+                    "ingest_share_of_raw": level.share_of_raw,
+                }
+                for level in ingest.levels
+            ],
+            "fixed_rate": h.summary(ingest.fixed),
             "processing_per_second": processing.per_second,
             "processing_statuses": processing.statuses,
         },
@@ -502,7 +564,8 @@ def main() -> int:
         {
             "server": f"uvicorn payops.asgi:application, {args.workers} worker process(es), port {port}",
             "broker": f"{REDIS_URL} (processing enqueued to Celery, not inline)",
-            "load": f"{args.events} deliveries from {args.clients} clients, then {args.rate:.0f}/s for "
+            "load": f"{args.events} deliveries from each of {'/'.join(map(str, args.clients))} clients, then "
+            f"{args.rate:.0f}/s for "
             f"{args.rate_seconds:.0f} s; {args.duplicates:.0%} redeliveries",
             "workers": f"{args.celery_workers} x celery worker -P solo --concurrency 1",
         },
@@ -511,15 +574,17 @@ def main() -> int:
     h.migrate(env)
     h.setup_django(env)
     run = h.run_id()
-    new_in_burst = args.events - round(args.events * args.duplicates)
+    new_per_burst = args.events - round(args.events * args.duplicates)
     new_in_steady = steady_count - round(steady_count * args.duplicates)
-    order_ids = seed_orders(count=new_in_burst + new_in_steady, run=run)
+    order_ids = seed_orders(count=new_per_burst * len(args.clients) + new_in_steady, run=run)
     plan = {"duplicates": args.duplicates, "order_ids": order_ids, "run": run}
-    burst = plan_deliveries(count=args.events, first_order=0, **plan)
-    steady = plan_deliveries(count=steady_count, first_order=unique_events(burst), **plan)
+    bursts = [  # new events for each level: a level must not find the last one's already stored
+        plan_deliveries(count=args.events, first_order=k * new_per_burst, **plan) for k in range(len(args.clients))
+    ]
+    steady = plan_deliveries(count=steady_count, first_order=new_per_burst * len(args.clients), **plan)
     with h.Processes("webhook-bench") as processes:
         server = h.start_server(processes, env, port=port, workers=args.workers)
-        ingest = asyncio.run(measure_ingest(server, db, args, burst, steady))
+        ingest = asyncio.run(measure_ingest(server, db, args, bursts, steady))
         processing = measure_processing(processes, env, args, run=run)
         print(f"(server and worker logs: {processes.log_dir})\n")
     report(ingest, processing, args, processes)

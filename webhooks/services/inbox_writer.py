@@ -124,11 +124,19 @@ class GroupCommitInboxWriter:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._to_enqueue:  # stored rows not handed over yet
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._enqueue, self._to_enqueue)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, self._enqueue_from_thread, self._to_enqueue)
         self._executor.shutdown(wait=True)
         for conn in self._held.values():
             await self._pool.putconn(conn)
         await self._pool.close()
+
+    def _enqueue_from_thread(self, ids: Sequence[int]) -> None:
+        try:
+            self._enqueue(ids)
+        finally:
+            # Eager tasks (tests, the embedded profile) run in this thread: close what they opened.
+            connections.close_all()
 
     async def _open(self) -> None:
         if self._opened:
@@ -229,7 +237,7 @@ class GroupCommitInboxWriter:
             ids, self._to_enqueue = self._to_enqueue, []
             if ids:
                 try:
-                    await loop.run_in_executor(self._executor, self._enqueue, ids)
+                    await loop.run_in_executor(self._executor, self._enqueue_from_thread, ids)
                 except Exception:  # the rows are safe; the sweep takes them
                     logger.warning("could not enqueue inbox events %s", ids, exc_info=True)
 
