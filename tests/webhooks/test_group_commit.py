@@ -16,7 +16,12 @@ from webhooks.models import InboxEvent
 from webhooks.services.inbox_writer import GroupCommitInboxWriter, InboxInsert
 from webhooks.services.receive import InboxRecord, Receipt, stripe_inbox_record, stripe_webhook_receive
 
-pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def on_postgres(test):
+    return requires_postgres(pytest.mark.postgres(test))
+
 
 SECRET = "whsec_payops_simulator"
 
@@ -58,6 +63,7 @@ async def store_all(w: GroupCommitInboxWriter, records: Sequence[InboxRecord]) -
         await w.aclose()
 
 
+@on_postgres
 def test_a_burst_is_committed_in_batches_and_each_new_row_is_handed_over_once():
     handed = Handed()
     w = writer(handed, max_batch=8)
@@ -78,6 +84,7 @@ def test_a_burst_is_committed_in_batches_and_each_new_row_is_handed_over_once():
     assert sorted(handed.ids) == sorted(r.inbox_id for r in receipts)
 
 
+@on_postgres
 def test_redeliveries_in_one_batch_and_of_stored_events_are_duplicates_of_the_one_row():
     stored_before = stripe_webhook_receive_row(record(1))
     handed = Handed()
@@ -105,6 +112,7 @@ def stripe_webhook_receive_row(rec: InboxRecord) -> int:
     return receipt.inbox_id
 
 
+@on_postgres
 def test_two_server_processes_storing_the_same_events_in_opposite_orders_neither_deadlock_nor_double():
     events = [record(n) for n in range(40)]
 
@@ -125,6 +133,7 @@ def test_two_server_processes_storing_the_same_events_in_opposite_orders_neither
         assert pair[0].inbox_id == pair[1].inbox_id
 
 
+@on_postgres
 def test_a_row_the_database_refuses_fails_alone_and_its_batch_mates_are_stored():
     handed = Handed()
     bad = record(2, raw_payload='{"text": "\\u0000"}')  # jsonb has no NUL; the edge refuses these first
@@ -136,6 +145,7 @@ def test_a_row_the_database_refuses_fails_alone_and_its_batch_mates_are_stored()
     assert sorted(InboxEvent.objects.values_list("event_id", flat=True)) == ["evt_gc_1", "evt_gc_3"]
 
 
+@on_postgres
 def test_an_unreachable_database_fails_the_deliveries_so_the_sender_retries():
     w = GroupCommitInboxWriter(
         connection_params={"host": "127.0.0.1", "port": 1, "dbname": "x", "connect_timeout": 1},
@@ -148,6 +158,7 @@ def test_an_unreachable_database_fails_the_deliveries_so_the_sender_retries():
     assert isinstance(outcome, Exception)
 
 
+@on_postgres
 def test_a_broker_that_is_down_loses_nothing_the_rows_wait_for_the_sweep():
     from webhooks.services.processing import inbox_due_for_processing
 
@@ -163,6 +174,7 @@ def test_a_broker_that_is_down_loses_nothing_the_rows_wait_for_the_sweep():
     assert inbox_due_for_processing() == [row.pk]
 
 
+@on_postgres
 def test_ignored_rows_are_stored_but_not_handed_over():
     handed = Handed()
 
@@ -175,6 +187,7 @@ def test_ignored_rows_are_stored_but_not_handed_over():
     assert handed.ids == []
 
 
+@on_postgres
 def test_a_row_written_by_the_writer_equals_the_row_the_orm_writes(monkeypatch):
     """The statement is built from the model: a new column must not make the two paths differ."""
     from webhooks.services import receive

@@ -123,13 +123,18 @@ class GroupCommitInboxWriter:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._to_enqueue:  # stored rows not handed over yet
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, self._enqueue_from_thread, self._to_enqueue)
-        self._executor.shutdown(wait=True)
-        for conn in self._held.values():
-            await self._pool.putconn(conn)
-        await self._pool.close()
+        try:
+            if self._to_enqueue:  # stored rows not handed over yet
+                ids, self._to_enqueue = self._to_enqueue, []
+                await asyncio.get_running_loop().run_in_executor(self._executor, self._enqueue_from_thread, ids)
+        except Exception:  # the rows are safe; the sweep takes them
+            logger.warning("could not enqueue inbox events on close", exc_info=True)
+        finally:
+            self._executor.shutdown(wait=True)
+            for conn in self._held.values():
+                await self._pool.putconn(conn)
+            self._held.clear()
+            await self._pool.close()
 
     def _enqueue_from_thread(self, ids: Sequence[int]) -> None:
         try:
