@@ -1,18 +1,22 @@
 """Stripe webhooks into a real payops server → accepted events/s, acknowledgement latency,
 and events fully processed per second by two Celery workers.
 
-payops acknowledges a webhook once the event is durably stored (verify, insert the inbox row,
-commit, enqueue to Celery through Redis); processing happens later in workers. So the limit
-of ingest is the durable write, and the run measures, with the same events and concurrency:
+payops acknowledges a webhook once the event is durably stored (verify, insert the inbox row in
+a group-committed statement, answer; ADR 0012); new rows go to Celery after the commit and are
+processed later in workers. So the limit of ingest is the durable write, and the run measures,
+for each client level (default 16, then 64) with new events each time:
 
-1. raw insert  — plain psycopg, one transaction per insert into a scratch table with a unique
-                 event id: the durable-write limit of this machine;
+1. raw insert  — plain psycopg, a connection per client, one committed insert per event into a
+                 copy of the inbox table (same columns and indexes): the durable-write limit;
 2. /livez      — a no-op Django view (the process answers; no database);
 3. ingest      — signed ``payment_intent.succeeded`` events, 20 % of them redeliveries;
+
+then:
+
 4. fixed rate  — 200 events/s for 10 s: the acknowledgement latency Stripe would see;
 5. processing  — two solo Celery workers drain the queue, each event marking an order paid.
 
-    .venv/bin/python bench/webhook_ingest.py           # 5000 events, 16 concurrent clients
+    .venv/bin/python bench/webhook_ingest.py           # 5000 events per level, 16 and 64 clients
     .venv/bin/python bench/webhook_ingest.py --quick   # a smoke run
 """
 
