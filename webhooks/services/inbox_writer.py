@@ -24,6 +24,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections, connections
+from django.db.models import Field
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
@@ -177,7 +178,7 @@ class GroupCommitInboxWriter:
         return conn
 
     async def _write(self, batch: list[tuple[InboxRecord, asyncio.Future[Receipt]]]) -> None:
-        outcomes: list[Receipt] | list[BaseException]
+        outcomes: Sequence[Receipt | BaseException]
         try:
             outcomes = await self._insert_batch([record for record, _ in batch])
         except ROW_ERRORS as exc:
@@ -191,10 +192,10 @@ class GroupCommitInboxWriter:
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():  # the request was cancelled (the sender went away); the row stays
                 continue
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
+            if isinstance(outcome, Receipt):
                 future.set_result(outcome)
+            else:
+                future.set_exception(outcome)
         self._to_enqueue += [
             r.inbox_id
             for r in outcomes
@@ -277,7 +278,7 @@ class InboxInsert:
     def for_model(cls) -> InboxInsert:
         meta = InboxEvent._meta
         connection = connections["default"]
-        supplied = [meta.get_field(name) for name, _ in cls.ROW] + [meta.get_field("received_at")]
+        supplied = [_field(name) for name, _ in cls.ROW] + [_field("received_at")]
         constant_fields = []
         for field in meta.concrete_fields:
             if field.primary_key or field in supplied:
@@ -289,7 +290,7 @@ class InboxInsert:
             constant_fields.append(field)
 
         def column(name: str) -> sql.Identifier:
-            return sql.Identifier(meta.get_field(name).column)
+            return _identifier(_field(name))
 
         table = sql.Identifier(meta.db_table)
         # Rows that were stored before the statement began are in its snapshot; the INSERT's own
@@ -304,12 +305,12 @@ class InboxInsert:
             "JOIN batch ON (t.{provider}, t.{event_id}) = (batch.{provider}, batch.{event_id})"
         ).format(
             table=table,
-            columns=sql.SQL(", ").join(sql.Identifier(f.column) for f in (*supplied, *constant_fields)),
-            row=sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.SQL(read), column(name)) for name, read in cls.ROW),
-            constants=sql.SQL("").join(sql.SQL(", %s") for _ in constant_fields),
+            columns=sql.Composed([_identifier(f) for f in (*supplied, *constant_fields)]).join(", "),
+            row=sql.SQL(", ").join([sql.SQL("{} AS {}").format(sql.SQL(read), column(name)) for name, read in cls.ROW]),
+            constants=sql.SQL("").join([sql.SQL(", %s") for _ in constant_fields]),
             provider=column("provider"),
             event_id=column("event_id"),
-            id=sql.Identifier(meta.pk.column),
+            id=column("id"),
             status=column("status"),
         )
         lookup = sql.SQL(
@@ -319,7 +320,7 @@ class InboxInsert:
             table=table,
             provider=column("provider"),
             event_id=column("event_id"),
-            id=sql.Identifier(meta.pk.column),
+            id=column("id"),
             status=column("status"),
         )
         constants = [f.get_db_prep_save(f.get_default(), connection) for f in constant_fields]
@@ -341,6 +342,17 @@ class InboxInsert:
     async def lookup(self, conn: psycopg.AsyncConnection[Any], keys: list[Key]) -> dict[Key, tuple[int, str]]:
         cursor = await conn.execute(self._lookup, [[p for p, _ in keys], [e for _, e in keys]])
         return {(provider, event_id): (pk, status) for provider, event_id, pk, status in await cursor.fetchall()}
+
+
+def _field(name: str) -> Field[Any, Any]:
+    field = InboxEvent._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
+def _identifier(field: Field[Any, Any]) -> sql.Identifier:
+    assert field.column is not None
+    return sql.Identifier(field.column)
 
 
 def _json_row(record: InboxRecord) -> str:
