@@ -15,7 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import reverse  # noqa: E402
 
 from payops.routing import websocket_urlpatterns  # noqa: E402
-from webhooks.asgi import with_stripe_webhook_endpoint  # noqa: E402
+from webhooks.asgi import lifespan_application, with_stripe_webhook_endpoint  # noqa: E402
 
 
 def websocket_application():  # type: ignore[no-untyped-def]
@@ -24,4 +24,10 @@ def websocket_application():  # type: ignore[no-untyped-def]
 
 
 http_application = with_stripe_webhook_endpoint(django_asgi_app, path=reverse("stripe-webhook"))
-application = ProtocolTypeRouter({"http": http_application, "websocket": websocket_application()})
+application = ProtocolTypeRouter(
+    {
+        "http": http_application,
+        "websocket": websocket_application(),
+        "lifespan": lifespan_application(http_application.endpoint),
+    }
+)

@@ -155,3 +155,23 @@ def with_stripe_webhook_endpoint(django_app: Any, *, path: str) -> Any:
 
     http_application.endpoint = endpoint  # type: ignore[attr-defined]
     return http_application
+
+
+def lifespan_application(endpoint: StripeWebhookEndpoint) -> Any:
+    """ASGI lifespan: on a graceful shutdown (a deploy) the endpoint hands the rows it stored to
+    the workers and closes its connection, rather than leaving them for the sweep."""
+
+    async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await endpoint.aclose()
+                except Exception:
+                    logger.exception("closing the webhook inbox writer failed; the sweep takes what was left")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return lifespan

@@ -336,3 +336,31 @@ async def _both(app) -> list[Response]:
 
     await app({"type": "http", "method": "GET", "path": "/livez", "headers": []}, receive, send)
     return [await asgi_request(app, Request(b"", method="GET"))]
+
+
+def test_a_graceful_shutdown_closes_the_writer_so_stored_rows_are_handed_over():
+    from webhooks.asgi import lifespan_application
+
+    class Writer:
+        closed = False
+
+        async def store(self, record):
+            raise AssertionError("not called")
+
+        async def aclose(self):
+            Writer.closed = True
+
+    endpoint = StripeWebhookEndpoint(Writer())
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[str] = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message["type"])
+
+    asyncio.run(lifespan_application(endpoint)({"type": "lifespan"}, receive, send))
+
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert Writer.closed
