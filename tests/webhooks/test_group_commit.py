@@ -159,6 +159,44 @@ def test_an_unreachable_database_fails_the_deliveries_so_the_sender_retries():
 
 
 @on_postgres
+def test_a_writer_whose_connection_was_cut_reconnects_for_the_next_delivery():
+    import psycopg
+
+    async def scenario():
+        w = writer(Handed())
+        try:
+            first = await w.store(record(1))
+            [conn] = w._held.values()
+            async with await psycopg.AsyncConnection.connect(**_admin_params(), autocommit=True) as admin:
+                await admin.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+            outcomes = []
+            for n in range(2, 7):  # one delivery meets the dead connection (503: Stripe retries it)
+                try:
+                    outcomes.append(await w.store(record(n)))
+                except Exception as exc:
+                    outcomes.append(exc)
+            return first, outcomes
+        finally:
+            await w.aclose()
+
+    first, outcomes = asyncio.run(scenario())
+
+    failures = [o for o in outcomes if not isinstance(o, Receipt)]
+    assert isinstance(first, Receipt)
+    assert len(failures) <= 1 and isinstance(outcomes[-1], Receipt)
+    stored = set(InboxEvent.objects.values_list("event_id", flat=True))
+    acknowledged = {f"evt_gc_{n}" for n, o in zip(range(2, 7), outcomes, strict=True) if isinstance(o, Receipt)}
+    assert {"evt_gc_1"} | acknowledged <= stored  # every acknowledged event is stored
+
+
+def _admin_params() -> dict:
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    return {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
+
+
+@on_postgres
 def test_a_broker_that_is_down_loses_nothing_the_rows_wait_for_the_sweep():
     from webhooks.services.processing import inbox_due_for_processing
 
