@@ -197,6 +197,34 @@ def _admin_params() -> dict:
 
 
 @on_postgres
+def test_a_writer_that_could_not_start_fails_the_delivery_and_starts_on_the_next():
+    w = writer(Handed())
+    real_open = w._pool.open
+    attempts = []
+
+    async def open_once_broken(*args, **kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError("no file descriptors left")
+        return await real_open(*args, **kwargs)
+
+    w._pool.open = open_once_broken  # type: ignore[method-assign]
+
+    async def scenario():
+        try:
+            first = await asyncio.gather(w.store(record(1)), w.store(record(2)), return_exceptions=True)
+            return first, await w.store(record(3))
+        finally:
+            await w.aclose()
+
+    first, later = asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+
+    assert all(isinstance(outcome, OSError) for outcome in first)  # both waited for the one start
+    assert isinstance(later, Receipt) and len(attempts) == 2
+    assert list(InboxEvent.objects.values_list("event_id", flat=True)) == ["evt_gc_3"]
+
+
+@on_postgres
 def test_a_broker_that_is_down_loses_nothing_the_rows_wait_for_the_sweep():
     from webhooks.services.processing import inbox_due_for_processing
 

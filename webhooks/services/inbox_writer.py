@@ -100,6 +100,7 @@ class GroupCommitInboxWriter:
         self._tasks: list[asyncio.Task[None]] = []
         self._held: dict[asyncio.Task[Any] | None, psycopg.AsyncConnection[Any]] = {}
         self._opened = False
+        self._starting: asyncio.Future[None] | None = None
 
     @classmethod
     def from_django_settings(cls, **options: Any) -> GroupCommitInboxWriter:
@@ -145,12 +146,23 @@ class GroupCommitInboxWriter:
             connections.close_all()
 
     async def _open(self) -> None:
-        if self._opened:
-            return
-        self._opened = True  # before the first await: concurrent first deliveries open once
+        # Concurrent first deliveries wait for one start; a start that failed is tried again by
+        # the next delivery instead of leaving deliveries queued with no writer.
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        starting = self._starting
+        try:
+            await asyncio.shield(starting)
+        except BaseException:
+            if self._starting is starting and starting.done():
+                self._starting = None
+            raise
+
+    async def _start(self) -> None:
         await self._pool.open()
         self._tasks = [asyncio.create_task(self._write_batches()) for _ in range(self._connections)]
         self._tasks.append(asyncio.create_task(self._hand_over_to_workers()))
+        self._opened = True
 
     async def _write_batches(self) -> None:
         while True:
