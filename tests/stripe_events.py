@@ -61,3 +61,16 @@ def post_event(client: Any, event: dict[str, Any], *, secret: str = "whsec_payop
     return client.post(
         "/webhooks/stripe/", body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body, secret), **kwargs
     )
+
+
+# Signature headers Stripe would never send for ``body``, each refused with 400 by both edges:
+# (test id, header maker; None means no header at all).
+BAD_SIGNATURES = {
+    "missing": lambda body, secret: None,
+    "garbled": lambda body, secret: "garbage",
+    "malformed": lambda body, secret: "t=abc,v1=zzz",
+    "wrong-secret": lambda body, secret: sign(body, "whsec_wrong"),
+    "tampered-body": lambda body, secret: sign(body + b" ", secret),
+    "too-old": lambda body, secret: sign(body, secret, timestamp=int(time.time()) - 301),
+    "future": lambda body, secret: sign(body, secret, timestamp=int(time.time()) + 301),
+}

@@ -82,7 +82,7 @@ class StripeWebhookEndpoint:
                 extra_headers=[(b"retry-after", b"5")],
             )
             return
-        await respond(send, 200, {"received": True, "duplicate": receipt.duplicate, "status": receipt.status})
+        await respond(send, 200, receipt.acknowledgement())
 
     async def aclose(self) -> None:
         if self._writer is not None:

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def _acknowledge(receipt: Receipt) -> JsonResponse:
-    return JsonResponse({"received": True, "duplicate": receipt.duplicate, "status": receipt.status})
+    return JsonResponse(receipt.acknowledgement())
 
 
 def _refuse(request: HttpRequest, exc: WebhookRejected, status: int = 400) -> JsonResponse:

@@ -45,6 +45,10 @@ class Receipt:
     duplicate: bool
     status: str
 
+    def acknowledgement(self) -> dict[str, Any]:
+        """The 200 answer's body, the same from every edge."""
+        return {"received": True, "duplicate": self.duplicate, "status": self.status}
+
 
 @dataclass(frozen=True)
 class InboxRecord:
