@@ -1,5 +1,5 @@
 """WebSocket edges for live order status. They authorise, join a group and relay messages;
-what a message says is built by orders.services.live_updates."""
+what a message says is built by orders.live.messages."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from orders.live.messages import MERCHANT_GROUP, order_group, shopper_update_message
 from orders.models import Order
 from orders.selectors import is_token_shaped, order_for_status_page
-from orders.services.live_updates import MERCHANT_GROUP, order_group, shopper_update_message
 from payops.ratelimit import allow_connection
 from payops.staff.levels import StaffLevel, user_has_level
 

@@ -1,8 +1,9 @@
 """The single place where an order's history grows.
 
 Every change of an order, whether it moves the status or not, is written here as an
-append-only ``OrderEvent`` with its cause and the next per-order sequence number. Later
-integrations (outbox, live updates) hook in here so no transition can forget them.
+append-only ``OrderEvent`` with its cause and the next per-order sequence number. What follows
+from an event (outbox, mail, live pages, the fulfilment workflow) is registered in
+``orders/reactions.py`` and run here, so no transition can forget it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from django.contrib.auth.models import User
 
 from orders.models import Order, OrderEvent
 from orders.models.orders import EventCause
-from orders.services.live_updates import schedule_order_broadcast
-from orders.services.order_effects import after_order_event
-from orders.services.workflow_triggers import schedule_workflow_triggers
+from orders.reactions import order_event_react
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,5 @@ def record_order_event(
         cause_reference=cause.reference[:255],
         staff_user=cause.staff_user,
     )
-    after_order_event(order=order, event=event)
-    schedule_order_broadcast(order=order, event=event)
-    schedule_workflow_triggers(order=order, event=event)
+    order_event_react(order=order, event=event)
     return event

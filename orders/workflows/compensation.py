@@ -16,12 +16,12 @@ from orders.errors import ActionNotAllowed
 from orders.models import Order, Refund
 from orders.services.fulfilment import order_return_stock
 from orders.services.order_events import record_order_event
+from orders.services.order_mails import order_mail_enqueue, order_mail_key
 from orders.services.refunds import order_refund
 from orders.services.transitions import lock_order, order_mark_needs_attention, order_mark_refunded
 from orders.state_machine import OrderStatus, is_transition_allowed
-from orders.workflows.steps import order_id_of, order_mail_context, workflow_cause
+from orders.workflows.steps import order_id_of, workflow_cause
 from payops.mail.models import MailTemplate
-from payops.mail.services import mail_enqueue
 from payops.workflow.definition import StepContext
 
 
@@ -89,13 +89,11 @@ def return_stock(ctx: StepContext) -> dict[str, Any]:
 def send_apology_mail(ctx: StepContext) -> dict[str, Any]:
     order = Order.objects.select_related("customer").get(pk=order_id_of(ctx))
     with transaction.atomic():
-        mail = mail_enqueue(
+        mail = order_mail_enqueue(
+            order=order,
             template=MailTemplate.APOLOGY,
-            recipient=order.customer.email,
-            language=order.locale,
-            context={**order_mail_context(order), "reason": "order_cancelled"},
-            idempotency_key=f"order:{order.number}:{MailTemplate.APOLOGY}:workflow:{ctx.execution_id}",
-            reference=order.number,
+            key=order_mail_key(order, MailTemplate.APOLOGY, "workflow", ctx.execution_id),
+            context={"reason": "order_cancelled"},
         )
     return {"mail": mail.idempotency_key, "status": mail.status}
 

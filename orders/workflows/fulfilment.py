@@ -1,4 +1,4 @@
-"""The fulfilment workflow, started by ``order.paid`` (see ``orders/services/workflow_triggers.py``).
+"""The fulfilment workflow, started by ``order.paid`` (see ``orders/workflows/triggers.py``).
 
     SettlePayment (wait) → CommitStock → SendPaymentReceivedMail → PublishFulfilmentRequest
     → AssessReview → NeedsReview? ─ yes → RequestApproval → Approval ─ approved → ApproveOrder ┐
@@ -12,7 +12,7 @@ RefundPayment → ReturnStock → SendApologyMail → MarkRefunded → Compensat
 fails after its retries, or something fails after shipment (no refund then: the goods are out),
 the order goes to ``needs_attention`` and the execution fails with the reason.
 
-An open dispute pauses the execution (``workflow_triggers``); so does a Radar review opened after
+An open dispute pauses the execution (``triggers``); so does a Radar review opened after
 the review decision.
 """
 

@@ -23,10 +23,10 @@ from orders.services.fulfilment import (
     order_start_fulfilment,
 )
 from orders.services.order_events import Cause, record_order_event
+from orders.services.order_mails import order_mail_enqueue, order_mail_key
 from orders.services.transitions import lock_order
 from orders.state_machine import OrderStatus
 from payops.mail.models import Mail, MailTemplate
-from payops.mail.services import mail_enqueue
 from payops.outbox.models import OutboxEvent
 from payops.workflow.definition import Done, StepContext, StepError
 
@@ -53,29 +53,27 @@ def commit_stock(ctx: StepContext) -> dict[str, Any]:
 
 def send_payment_received_mail(ctx: StepContext) -> dict[str, Any]:
     """Make sure the shopper has the payment confirmation. ``order.paid`` normally enqueued it
-    already (``order_effects``); the same idempotency key means this never makes a second one."""
+    already (``order_mails``); the same idempotency key means this never makes a second one."""
     order = _order(ctx)
-    received = Mail.objects.filter(idempotency_key=f"order:{order.number}:{MailTemplate.ORDER_RECEIVED}").first()
-    mail = Mail.objects.filter(idempotency_key=f"order:{order.number}:{MailTemplate.PAYMENT_RECEIVED}").first()
+    received = Mail.objects.filter(idempotency_key=order_mail_key(order, MailTemplate.ORDER_RECEIVED)).first()
+    mail = Mail.objects.filter(idempotency_key=order_mail_key(order, MailTemplate.PAYMENT_RECEIVED)).first()
     if mail is None and received is not None and received.context.get("paid"):
         mail = received  # paid at checkout: one mail confirmed the order and its payment
     if mail is None:
         amount = {"amount": order.total_amount, "currency": order.currency}
         with transaction.atomic():
-            mail = mail_enqueue(
+            mail = order_mail_enqueue(
+                order=order,
                 template=MailTemplate.PAYMENT_RECEIVED,
-                recipient=order.customer.email,
-                language=order.locale,
-                context={**order_mail_context(order), "amount_received": amount},
-                idempotency_key=f"order:{order.number}:{MailTemplate.PAYMENT_RECEIVED}",
-                reference=order.number,
+                key=order_mail_key(order, MailTemplate.PAYMENT_RECEIVED),
+                context={"amount_received": amount},
             )
     return {"mail": mail.idempotency_key, "template": mail.template, "status": mail.status}
 
 
 def publish_fulfilment_request(ctx: StepContext) -> dict[str, Any]:
     """Tell the CRM and the fulfilment system: a ``fulfilment.requested`` order event, which
-    ``order_effects`` turns into an EventBridge outbox row in the same transaction."""
+    ``order_publishing`` turns into an EventBridge outbox row in the same transaction."""
     with transaction.atomic():
         order = lock_order(order_id_of(ctx))
         event = order.events.filter(type="fulfilment.requested").first()
@@ -154,7 +152,7 @@ def deliver_digital(ctx: StepContext) -> dict[str, Any]:
 
 def await_shipment(ctx: StepContext) -> Done | None:
     """Waits (callback) until staff enter the shipment; ``order.shipped`` sends the signal
-    (``workflow_triggers``). Already shipped: nothing to wait for."""
+    (``orders/workflows/triggers.py``). Already shipped: nothing to wait for."""
     order = _order(ctx)
     if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
         event = order.events.filter(type="order.shipped").order_by("-sequence").first()
@@ -169,20 +167,18 @@ def shipment_output(event: OrderEvent | None) -> dict[str, Any]:
 
 
 def send_shipped_mail(ctx: StepContext) -> dict[str, Any]:
-    """The shipment mail, under the key ``order_effects`` uses for ``order.shipped``: one mail."""
+    """The shipment mail, under the key ``order_mails`` uses for ``order.shipped``: one mail."""
     order = _order(ctx)
     event = order.events.filter(type="order.shipped").order_by("-sequence").first()
     if event is None:
         raise StepError("Fulfilment.NotShipped", f"order {order.number} has no shipment")
     context = {k: str(event.data.get(k) or "") for k in ("carrier", "tracking_number", "tracking_url")}
     with transaction.atomic():
-        mail = mail_enqueue(
+        mail = order_mail_enqueue(
+            order=order,
             template=MailTemplate.SHIPPED,
-            recipient=order.customer.email,
-            language=order.locale,
-            context={**order_mail_context(order), **context},
-            idempotency_key=f"order:{order.number}:{MailTemplate.SHIPPED}:{event.sequence}",
-            reference=order.number,
+            key=order_mail_key(order, MailTemplate.SHIPPED, event.sequence),
+            context=context,
         )
     return {"mail": mail.idempotency_key, "status": mail.status}
 
@@ -190,16 +186,3 @@ def send_shipped_mail(ctx: StepContext) -> dict[str, Any]:
 def complete_order(ctx: StepContext) -> dict[str, Any]:
     order = order_complete(order_id=order_id_of(ctx), cause=workflow_cause(ctx))
     return {"status": order.status}
-
-
-def order_mail_context(order: Order) -> dict[str, Any]:
-    """What every order mail template shows (as ``order_effects`` builds it for its mails)."""
-    return {
-        "order_number": order.number,
-        "status_url": order.status_url,
-        "total": {"amount": order.total_amount, "currency": order.currency},
-        "lines": [
-            {"name": name, "quantity": quantity, "unit_price_amount": price}
-            for name, quantity, price in order.lines.values_list("name", "quantity", "unit_price_amount")
-        ],
-    }

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from orders.dashboard import forms
 from orders.dashboard.cursor import InvalidCursor, Page
-from orders.dashboard.operations import approval_queue, inbox_page, inbox_types, mail_page, outbox_page
+from orders.dashboard.selectors import approval_queue, inbox_page, inbox_types, mail_page, outbox_page
 from orders.dashboard.views.common import is_htmx, staff_required
 from orders.models import Order
 from orders.services.inbox_links import order_ids_for_inbox_rows

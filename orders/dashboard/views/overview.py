@@ -7,8 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from orders.dashboard import forms
-from orders.dashboard.operations import LOW_STOCK_UNITS, cached_overview, catalogue
 from orders.dashboard.order_list import method_label
+from orders.dashboard.selectors import LOW_STOCK_UNITS, cached_overview, catalogue
 from orders.dashboard.views.common import staff_required
 from orders.services.stock_adjustments import parse_adjustment, stock_adjustments
 

@@ -1,50 +1,26 @@
-"""Live order updates over the channel layer, sent only after the change has committed.
+"""What a live order update says: the shopper's message (with the status page's fragments,
+rendered in the order's language) and the merchant's, and the groups they go to.
 
-``record_order_event`` schedules a broadcast for every event; the broadcast reads the order as
-committed and sends one message to the shopper's group (with the page fragments rendered once,
-in the order's language) and one to the merchant group.
+Used by the broadcast after an order event (``orders/live/broadcast.py``) and by the WebSocket
+consumers for the first snapshot.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from orders.models import Order, OrderEvent
 from orders.presentation import event_label, money_json
-from orders.selectors import order_snapshot, order_with_details
-
-logger = logging.getLogger(__name__)
+from orders.selectors import order_snapshot
 
 MERCHANT_GROUP = "merchant"
 
 
 def order_group(token: str) -> str:
     return f"order.{token}"
-
-
-def schedule_order_broadcast(*, order: Order, event: OrderEvent) -> None:
-    order_id, event_id = order.pk, event.pk
-    transaction.on_commit(lambda: broadcast_order_update(order_id=order_id, event_id=event_id), robust=True)
-
-
-def broadcast_order_update(*, order_id: int, event_id: int) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    order = order_with_details(order_id=order_id)
-    event = OrderEvent.objects.get(pk=event_id)
-    shopper_message = shopper_update_message(order, event=event)
-    async_to_sync(layer.group_send)(order_group(order.token), {"type": "order.update", "message": shopper_message})
-    async_to_sync(layer.group_send)(
-        MERCHANT_GROUP, {"type": "order.update", "message": merchant_update_message(order, event)}
-    )
 
 
 def shopper_update_message(order: Order, *, event: OrderEvent | None) -> dict[str, Any]:

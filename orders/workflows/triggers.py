@@ -1,9 +1,9 @@
 """Order events that start, signal, pause, resume or stop the fulfilment workflow.
 
-Called by ``record_order_event`` for every event, inside the transaction that records it and
-with the order row locked, so the execution changes commit (or roll back) with the event itself;
-a worker only learns of them after commit. Lock order: the order, then the execution — the
-engine never takes an order lock while it holds an execution.
+A reaction to every order event (registered in ``OrdersConfig.ready()``), run inside the
+transaction that records it and with the order row locked, so the execution changes commit (or
+roll back) with the event itself; a worker only learns of them after commit. Lock order: the
+order, then the execution — the engine never takes an order lock while it holds an execution.
 
 * ``order.paid`` starts the execution (one per order: a second payment event finds it);
 * ``order.shipped`` signals the execution waiting for the shipment;
@@ -22,6 +22,9 @@ from django.conf import settings
 
 from orders.models import Order, OrderEvent
 from orders.models.orders import EventCause
+from orders.services.fulfilment import fulfilment_hold_reasons
+from orders.workflows import fulfilment
+from orders.workflows.steps import shipment_output
 from payops.workflow.models import ExecutionStatus, WorkflowExecution
 from payops.workflow.services import (
     approval_decide,
@@ -42,10 +45,6 @@ _EVENTS = _HOLD_EVENTS | _HANDS_OFF_EVENTS | {"order.paid", "order.shipped", "or
 def schedule_workflow_triggers(*, order: Order, event: OrderEvent) -> None:
     if event.type not in _EVENTS:
         return
-    # Imported here: order_events imports this module while the order services that the
-    # workflow definition uses are still being imported.
-    from orders.workflows import fulfilment
-
     if event.type == "order.paid":
         _start(order)
         return
@@ -71,8 +70,6 @@ def schedule_workflow_triggers(*, order: Order, event: OrderEvent) -> None:
 def _start(order: Order) -> None:
     if not settings.PAYOPS_FULFILMENT_WORKFLOW:
         return
-    from orders.workflows import fulfilment
-
     digital = not order.lines.filter(product__is_digital=False).exists()
     execution_start(
         workflow=fulfilment.NAME,
@@ -88,8 +85,6 @@ def _start(order: Order) -> None:
 
 def sync_fulfilment_hold(*, order: Order, execution: WorkflowExecution) -> None:
     """Pause the execution while something holds the shipment; resume it when nothing does."""
-    from orders.services.fulfilment import fulfilment_hold_reasons
-
     holds = fulfilment_hold_reasons(order, reviews="review" in (execution.data or {}))
     if holds:
         execution_pause(execution_id=execution.pk, reason="; ".join(holds))
@@ -98,16 +93,11 @@ def sync_fulfilment_hold(*, order: Order, execution: WorkflowExecution) -> None:
 
 
 def _signal_shipped(execution: WorkflowExecution, event: OrderEvent) -> None:
-    from orders.workflows import fulfilment
-    from orders.workflows.steps import shipment_output
-
     execution_send_success(execution_id=execution.pk, state=fulfilment.SHIPMENT_STATE, output=shipment_output(event))
 
 
 def _approved_by_staff(execution: WorkflowExecution, event: OrderEvent) -> None:
     """Staff approved the order itself (dashboard): that is the workflow's approval too."""
-    from orders.workflows import fulfilment
-
     ours = event.cause_reference.startswith("workflow:")  # the workflow's own ApproveOrder step
     if event.from_status != "awaiting_approval" or event.cause != EventCause.STAFF or ours:
         return
