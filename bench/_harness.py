@@ -262,12 +262,24 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_server(processes: Processes, env: Mapping[str, str], *, port: int, workers: int) -> Server:
+def start_server(
+    processes: Processes,
+    env: Mapping[str, str],
+    *,
+    port: int,
+    workers: int,
+    app: str = "payops.asgi:application",
+    interface: str = "auto",
+    name: str = "uvicorn",
+) -> Server:
     """payops as production runs it: uvicorn serving ``payops.asgi``, access log off (it would
-    cost every request a log line the benchmark does not want to measure)."""
+    cost every request a log line the benchmark does not want to measure). ``app`` and
+    ``interface`` let a benchmark serve a baseline (the WSGI application, say) the same way."""
     argv = [
         which("uvicorn"),
-        "payops.asgi:application",
+        app,
+        "--interface",
+        interface,
         "--host",
         "127.0.0.1",
         "--port",
@@ -278,18 +290,18 @@ def start_server(processes: Processes, env: Mapping[str, str], *, port: int, wor
         "--log-level",
         "warning",
     ]
-    process = processes.start("uvicorn", argv, env)
+    process = processes.start(name, argv, env)
     server = Server(process, port, workers)
-    _wait_until_healthy(processes, server, timeout=90)
-    watch_cpu("server", process)
+    _wait_until_healthy(processes, server, timeout=90, name=name)
+    watch_cpu("server" if name == "uvicorn" else name, process)
     return server
 
 
-def _wait_until_healthy(processes: Processes, server: Server, *, timeout: float) -> None:
+def _wait_until_healthy(processes: Processes, server: Server, *, timeout: float, name: str = "uvicorn") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise HarnessError(f"uvicorn exited with {server.process.returncode}:\n{processes.log_tail('uvicorn')}")
+            raise HarnessError(f"uvicorn exited with {server.process.returncode}:\n{processes.log_tail(name)}")
         try:
             with urllib.request.urlopen(f"{server.base_url}/healthz", timeout=2) as response:
                 if response.status == 200:
@@ -297,7 +309,7 @@ def _wait_until_healthy(processes: Processes, server: Server, *, timeout: float)
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.3)
-    raise HarnessError(f"uvicorn not healthy after {timeout:.0f} s:\n{processes.log_tail('uvicorn')}")
+    raise HarnessError(f"uvicorn not healthy after {timeout:.0f} s:\n{processes.log_tail(name)}")
 
 
 def http_status(url: str, *, method: str = "GET", body: bytes | None = None, headers: Mapping[str, str] = {}) -> int:

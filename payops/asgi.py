@@ -1,19 +1,21 @@
-"""ASGI entry point: HTTP through Django (but for the Stripe webhook, answered in front of it:
-ADR 0012), WebSockets through Channels' router."""
+"""ASGI entry point: Django's HTTP on a bounded thread pool, one hop per request (ADR 0013);
+the Stripe webhook answered on the event loop in front of it (ADR 0012); WebSockets through
+Channels' router."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "payops.settings")
 # Django must be set up before anything imports models (the WebSocket routes do).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from payops.http import django_http_application  # noqa: E402
 from payops.routing import websocket_urlpatterns  # noqa: E402
 from webhooks.asgi import lifespan_application, with_stripe_webhook_endpoint  # noqa: E402
 
@@ -23,7 +25,7 @@ def websocket_application():  # type: ignore[no-untyped-def]
     return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
-http_application = with_stripe_webhook_endpoint(django_asgi_app, path=reverse("stripe-webhook"))
+http_application = with_stripe_webhook_endpoint(django_http_application(), path=reverse("stripe-webhook"))
 application = ProtocolTypeRouter(
     {
         "http": http_application,

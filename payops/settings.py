@@ -245,6 +245,9 @@ PAYOPS_CARD_EXPIRES_AFTER_MINUTES = env.int("PAYOPS_CARD_EXPIRES_AFTER_MINUTES",
 PAYOPS_WS_CONNECTS_PER_MINUTE = env.int("PAYOPS_WS_CONNECTS_PER_MINUTE", default=60)
 
 # --- HTTP, i18n, static -------------------------------------------------------------------
+# Threads per server process that run Django's HTTP requests (ADR 0013): a request holds one
+# thread and, with the pool on, one database connection, so the default is the pool's size.
+PAYOPS_HTTP_THREADS = env.int("PAYOPS_HTTP_THREADS", default=env.int("DATABASE_POOL_MAX_SIZE", default=8))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ja", "日本語")]
