@@ -177,7 +177,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-webhook-inbox": {
         "task": "webhooks.tasks.sweep_inbox",
-        "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=30),
+        "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=10),
     },
 }
 
@@ -215,7 +215,9 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 # --- Webhook inbox ----------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=512 * 1024)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
-WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=300)
+# A worker holds a row it processes this long, renewed by a heartbeat while its handler runs:
+# short, so the rows of a killed worker are taken over by the next sweep (ADR 0013).
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=10)
 # The sweep leaves just-received rows to the task enqueued on commit for this long.
 WEBHOOK_SWEEP_SETTLE_SECONDS = env.int("WEBHOOK_SWEEP_SETTLE_SECONDS", default=60)
 # POST /webhooks/stripe/ is answered on the event loop in front of Django (ADR 0012); on

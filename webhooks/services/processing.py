@@ -4,7 +4,8 @@ A worker first *claims* a row (status processing, attempt counted, lease set) in
 transaction, so the dashboard sees it and a second worker leaves it alone. It then runs the
 domain handler and marks the row processed **in the same transaction** as the handler's
 writes: either both commit or neither does, so an event is applied once even if the worker
-dies half-way (the lease runs out and the sweep takes the row again).
+dies half-way (the lease runs out and the sweep takes the row again). The lease is short and
+renewed by a heartbeat while the handler runs (webhooks/services/lease.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from orders.services.order_events import Cause
 from orders.services.outside_payments import OutsidePaymentRefused, order_record_outside_payment
 from orders.services.stripe_events import EventOutcome, StripeEvent, handle_stripe_event, prepare_stripe_event
 from webhooks.models import InboxEvent, InboxStatus
+from webhooks.services.lease import lease_expiry, lease_heartbeat
 from webhooks.services.receive import STRIPE
 
 logger = logging.getLogger(__name__)
@@ -50,23 +52,28 @@ def inbox_process(*, inbox_id: int, now: dt.datetime | None = None) -> Processin
     if attempt is None:
         return ProcessingResult(status="skipped")
     try:
-        prepared = prepare_inbox_event(InboxEvent.objects.get(pk=inbox_id))
-        with transaction.atomic():
-            row = InboxEvent.objects.select_for_update().get(pk=inbox_id)
-            if row.status != InboxStatus.PROCESSING or row.attempts != attempt:
-                return ProcessingResult(status="skipped")  # our lease ran out and another worker took over
-            outcome = route_inbox_event(row, prepared)
-            row.status = InboxStatus.PROCESSED if outcome.applied else InboxStatus.IGNORED
-            row.outcome = outcome.detail[:500]
-            row.processed_at = timezone.now()
-            row.lease_expires_at = None
-            row.next_attempt_at = None
-            row.last_error = ""
-            row.last_traceback = ""
-            row.save()
-            return ProcessingResult(status=row.status)
+        with lease_heartbeat(inbox_id=inbox_id, attempt=attempt):
+            return _process_claimed(inbox_id=inbox_id, attempt=attempt)
     except Exception as exc:
         return _record_failure(inbox_id=inbox_id, attempt=attempt, exc=exc)
+
+
+def _process_claimed(*, inbox_id: int, attempt: int) -> ProcessingResult:
+    prepared = prepare_inbox_event(InboxEvent.objects.get(pk=inbox_id))
+    with transaction.atomic():
+        row = InboxEvent.objects.select_for_update().get(pk=inbox_id)
+        if row.status != InboxStatus.PROCESSING or row.attempts != attempt:
+            return ProcessingResult(status="skipped")  # our lease ran out and another worker took over
+        outcome = route_inbox_event(row, prepared)
+        row.status = InboxStatus.PROCESSED if outcome.applied else InboxStatus.IGNORED
+        row.outcome = outcome.detail[:500]
+        row.processed_at = timezone.now()
+        row.lease_expires_at = None
+        row.next_attempt_at = None
+        row.last_error = ""
+        row.last_traceback = ""
+        row.save()
+        return ProcessingResult(status=row.status)
 
 
 def prepare_inbox_event(row: InboxEvent) -> StripeEvent | None:
@@ -102,7 +109,7 @@ def _claim(*, inbox_id: int, now: dt.datetime) -> int | None:
         return None
     row.status = InboxStatus.PROCESSING
     row.attempts += 1
-    row.lease_expires_at = now + dt.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    row.lease_expires_at = lease_expiry(now=now)
     row.save(update_fields=["status", "attempts", "lease_expires_at"])
     return row.attempts
 
@@ -126,7 +133,10 @@ def _record_failure(*, inbox_id: int, attempt: int, exc: Exception) -> Processin
 
 
 def inbox_due_for_processing(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
-    """Rows the sweep must (re)process: never picked up, abandoned by a dead worker, or due for a retry."""
+    """Rows the sweep must (re)process: never picked up, abandoned by a dead worker, or due for a retry.
+
+    A row locked right now is being processed by a live worker, whatever its lease says: skipped.
+    """
     now = now or timezone.now()
     settle = now - dt.timedelta(seconds=settings.WEBHOOK_SWEEP_SETTLE_SECONDS)
     due = InboxEvent.objects.filter(
@@ -134,7 +144,9 @@ def inbox_due_for_processing(*, now: dt.datetime | None = None, limit: int = 500
         | Q(status=InboxStatus.PROCESSING, lease_expires_at__lt=now)
         | Q(status=InboxStatus.FAILED, next_attempt_at__lte=now)
     )
-    return list(due.order_by("received_at").values_list("pk", flat=True)[:limit])
+    with transaction.atomic():
+        due = due.select_for_update(skip_locked=True).order_by("received_at")
+        return list(due.values_list("pk", flat=True)[:limit])
 
 
 @transaction.atomic
