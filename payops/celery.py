@@ -5,8 +5,12 @@ import os
 from celery import Celery
 from kombu import Queue
 
+from payops.broker import use_payops_redis_transport
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "payops.settings")
 
+# Redis URLs use a transport that survives Redis going away under unacknowledged messages.
+use_payops_redis_transport()
 app = Celery("payops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [
