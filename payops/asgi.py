@@ -12,17 +12,17 @@ django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from payops.http import django_http_application  # noqa: E402
 from payops.routing import websocket_urlpatterns  # noqa: E402
+from payops.socket_handshake import allowed_hosts_origin_refuser  # noqa: E402
 from webhooks.asgi import lifespan_application, with_stripe_webhook_endpoint  # noqa: E402
 
 
 def websocket_application():  # type: ignore[no-untyped-def]
     # The Origin must be one of ALLOWED_HOSTS (read when this is built): no cross-site sockets.
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    return allowed_hosts_origin_refuser(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
 http_application = with_stripe_webhook_endpoint(django_http_application(), path=reverse("stripe-webhook"))

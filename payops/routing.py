@@ -1,4 +1,4 @@
-"""WebSocket routes (wrapped in AllowedHostsOriginValidator and the auth stack in asgi.py)."""
+"""WebSocket routes (wrapped in the Origin check and the auth stack in asgi.py)."""
 
 from django.urls import path, re_path
 
