@@ -1,4 +1,4 @@
-"""Celery's Redis transport, made to survive its Redis going away (issue 13.5, ADR 0013).
+"""Celery's Redis transport, made to survive its Redis going away (issue 13.5, ADR 0014).
 
 When Redis goes away under a worker holding unacknowledged messages (``acks_late``), kombu
 closes the broken connection, which detaches the transport from its client; a channel closed

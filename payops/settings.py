@@ -216,7 +216,7 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=512 * 1024)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 # A worker holds a row it processes this long, renewed by a heartbeat while its handler runs:
-# short, so the rows of a killed worker are taken over by the next sweep (ADR 0013).
+# short, so the rows of a killed worker are taken over by the next sweep (ADR 0014).
 WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=10)
 # The sweep leaves just-received rows to the task enqueued on commit for this long.
 WEBHOOK_SWEEP_SETTLE_SECONDS = env.int("WEBHOOK_SWEEP_SETTLE_SECONDS", default=60)

@@ -1,4 +1,4 @@
-"""The lease a worker holds on an inbox row while it processes it (ADR 0013).
+"""The lease a worker holds on an inbox row while it processes it (ADR 0014).
 
 A short lease lets the sweep take over the rows of a killed worker within seconds, but a long
 handler (a slow Stripe call while preparing, a big order) must not lose its row half-way. So a
