@@ -7,7 +7,7 @@ from django.conf import settings
 
 from orders.models import Product
 from orders.models.payments import PaymentMethod
-from orders.services.checkout import CartItem
+from orders.services.checkout import CartItem, shopper_payment_methods
 
 # Stripe's test cards, offered only while the payment simulator is the gateway.
 TEST_CARDS = [
@@ -19,7 +19,10 @@ TEST_CARDS = [
 
 class ShopCheckoutForm(forms.Form):
     email = forms.EmailField(max_length=254)
-    payment_method = forms.ChoiceField(choices=PaymentMethod.choices, initial=PaymentMethod.KONBINI)
+    payment_method = forms.ChoiceField(
+        choices=lambda: [(method.value, method.label) for method in shopper_payment_methods()],
+        initial=PaymentMethod.KONBINI,
+    )
     locale = forms.ChoiceField(choices=[("ja", "日本語"), ("en", "English")], initial="ja")
     test_card = forms.ChoiceField(choices=TEST_CARDS, required=False)
 
@@ -49,6 +52,10 @@ class ShopCheckoutForm(forms.Form):
             for product in self.products
             if self.cleaned_data.get(f"qty_{product.sku}")
         ]
+
+    def add_checkout_error(self, message: str, *, field: str) -> None:
+        """A refusal from checkout, on the field it names when this form has that field."""
+        self.add_error(field if field in self.fields else None, message)
 
     def payment_method_id(self) -> str:
         if not self.simulator or self.cleaned_data.get("payment_method") != PaymentMethod.CARD:

@@ -42,7 +42,7 @@ def shop_checkout(request: HttpRequest) -> HttpResponse:
         except errors.PaymentNotTaken as exc:
             return redirect(exc.order.get_absolute_url())
         except errors.OrderError as exc:
-            form.add_error(None, exc.message)
+            form.add_checkout_error(exc.message, field=exc.field)
         else:
             return redirect(result.order.get_absolute_url())
     return render(request, "shop/index.html", {"form": form, "products": products}, status=400)

@@ -13,6 +13,13 @@ class PaymentMethod(models.TextChoices):
     OUTSIDE = "outside", "Paid outside Stripe"
 
 
+# Payment statuses of payops's own, before (or instead of) Stripe's PaymentIntent statuses:
+# the row is written with the order, before the PaymentIntent exists ...
+PAYMENT_CREATING = "creating"
+# ... and a checkout that could not set the PaymentIntent up leaves it here (order payment_failed).
+PAYMENT_SETUP_FAILED = "setup_failed"
+
+
 class Payment(models.Model):
     """One Stripe PaymentIntent of an order, mirrored from the gateway."""
 

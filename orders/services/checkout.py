@@ -18,11 +18,12 @@ from orders.errors import (
     InvalidCart,
     PaymentDeclinedAtCheckout,
     PaymentMethodNotAvailable,
+    PaymentNotTaken,
     PaymentProviderUnavailable,
     UnknownProduct,
 )
 from orders.models import Customer, Order, OrderLine, Payment, Product
-from orders.models.payments import PaymentMethod
+from orders.models.payments import PAYMENT_CREATING, PAYMENT_SETUP_FAILED, PaymentMethod
 from orders.services.order_events import Cause, record_order_event
 from orders.services.payments import payment_apply_intent, payment_expiry_for
 from orders.services.stock import lock_products, reserve_stock
@@ -40,6 +41,9 @@ from payops.stripe.gateway import (
 
 logger = logging.getLogger(__name__)
 
+# The reason code of a payment that could not be set up and is not worth retrying as it was.
+SETUP_FAILED = "payment_setup_failed"
+
 
 @dataclass(frozen=True)
 class CartItem:
@@ -53,10 +57,19 @@ class CheckoutResult:
     payment: Payment
 
 
+def shopper_payment_methods() -> tuple[PaymentMethod, ...]:
+    """The payment methods a shopper may choose; the shop form, the API and checkout all ask here.
+
+    "Paid outside Stripe" is not one: staff record it when money arrived another way, and no
+    PaymentIntent can be made for it.
+    """
+    return (PaymentMethod.CARD, PaymentMethod.KONBINI, PaymentMethod.BANK_TRANSFER)
+
+
 def ensure_method_available(*, method: str, total: Money) -> None:
-    """Refuse a payment method the order's currency or amount cannot use."""
-    if method not in PaymentMethod.values:
-        raise PaymentMethodNotAvailable(f"unknown payment method {method!r}", field="payment_method")
+    """Refuse a payment method shoppers may not use, or the order's currency or amount cannot."""
+    if method not in shopper_payment_methods():
+        raise PaymentMethodNotAvailable(f"payment method {method!r} is not available", field="payment_method")
     if method in (PaymentMethod.KONBINI, PaymentMethod.BANK_TRANSFER) and total.currency != "JPY":
         raise PaymentMethodNotAvailable(
             f"{method} is only available for JPY orders, this order is in {total.currency}", field="payment_method"
@@ -80,6 +93,23 @@ def checkout(
 ) -> CheckoutResult:
     order, payment = _create_order_reserving_stock(items=items, email=email, method=method, locale=locale)
     gateway = gateway or get_gateway()
+    try:
+        return _set_up_payment(order, payment, method=method, payment_method_id=payment_method_id, gateway=gateway)
+    except PaymentNotTaken:
+        raise
+    except Exception as exc:
+        # Whatever went wrong (a bug, an answer we cannot read), the order must not stay
+        # half-made holding stock: release it, then let the error be seen.
+        logger.exception("checkout of %s failed after the order was written; releasing it", order.number)
+        order = _fail_order(order, code=SETUP_FAILED, message=f"{type(exc).__name__}: {exc}"[:500])
+        raise PaymentProviderUnavailable(
+            "the payment could not be set up; nothing was charged", order=order, reason_code=SETUP_FAILED
+        ) from exc
+
+
+def _set_up_payment(
+    order: Order, payment: Payment, *, method: str, payment_method_id: str, gateway: StripeGateway
+) -> CheckoutResult:
     try:
         intent = gateway.create_payment_intent(
             amount=order.total,
@@ -105,9 +135,9 @@ def checkout(
         ) from exc
     except GatewayError as exc:
         logger.error("stripe refused the PaymentIntent for %s: %s", order.number, exc)
-        order = _fail_order(order, code=exc.code or "payment_setup_failed", message=str(exc))
+        order = _fail_order(order, code=exc.code or SETUP_FAILED, message=str(exc))
         raise PaymentProviderUnavailable(
-            "the payment could not be set up; nothing was charged", order=order, reason_code="payment_setup_failed"
+            "the payment could not be set up; nothing was charged", order=order, reason_code=SETUP_FAILED
         ) from exc
     payment = payment_apply_intent(payment_id=payment.pk, intent=intent, cause=Cause.customer("checkout"))
     order.refresh_from_db()
@@ -168,7 +198,7 @@ def _create_order_reserving_stock(
         for product, quantity in lines
     )
     payment = Payment.objects.create(
-        order=order, method=method, amount=total.amount, currency=total.currency, status="creating"
+        order=order, method=method, amount=total.amount, currency=total.currency, status=PAYMENT_CREATING
     )
     record_order_event(
         order=order,
@@ -190,7 +220,12 @@ def _stripe_customer_id(customer: Customer, gateway: StripeGateway) -> str:
     return customer.stripe_customer_id
 
 
+@transaction.atomic
 def _fail_order(order: Order, *, code: str, message: str) -> Order:
+    # A payment that never got its PaymentIntent must not look as if it were still being made.
+    Payment.objects.filter(order=order, status=PAYMENT_CREATING, intent_id__isnull=True).update(
+        status=PAYMENT_SETUP_FAILED, failure_code=code[:64], failure_message=message[:500]
+    )
     order.refresh_from_db(fields=["status"])
     if order.status == "payment_failed":  # applying the declined intent already moved it
         return order

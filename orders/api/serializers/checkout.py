@@ -17,6 +17,7 @@ from orders.api.serializers.common import (
     UtcDateTimeField,
 )
 from orders.models.payments import PaymentMethod
+from orders.services.checkout import shopper_payment_methods
 
 
 class CheckoutItemSerializer(StrictSerializer):
@@ -33,7 +34,7 @@ class CheckoutRequestSerializer(StrictSerializer):
     )
     email = serializers.EmailField(max_length=254)
     payment_method = serializers.ChoiceField(
-        choices=[m for m in PaymentMethod.values if m != PaymentMethod.OUTSIDE],
+        choices=[method.value for method in shopper_payment_methods()],
         help_text="card, konbini (JPY, ¥120–¥300,000) or bank_transfer (JPY).",
     )
     locale = serializers.ChoiceField(choices=["ja", "en"], help_text="Language of the order page and mails.")
