@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from orders.dashboard.order_list import METHOD_LABELS, SORTS, OrderFilters
+from orders.services.stock_adjustments import MAX_DELTA
 from orders.state_machine import OrderStatus
 from payops.mail.models import MailStatus
 from payops.money import CURRENCY_EXPONENTS, Money, MoneyError
@@ -197,5 +198,10 @@ class RowsActionForm(ActionForm):
 
 
 class StockAdjustForm(ActionForm):
-    delta = forms.IntegerField(label=_("Change (units)"), help_text=_("Negative to take units away."))
+    delta = forms.IntegerField(
+        min_value=-MAX_DELTA,
+        max_value=MAX_DELTA,
+        label=_("Change (units)"),
+        help_text=_("Negative to take units away."),
+    )
     reason = forms.CharField(max_length=500, label=_("Reason"))

@@ -271,3 +271,20 @@ def test_stock_adjustment_is_logged_once_and_cannot_go_below_reserved(as_user, u
     assert refused.status_code == 409 and "4 units reserved" in refused.content.decode()
     page = client.get("/dashboard/catalogue/").content.decode()
     assert "damaged in storage" in page and "low-stock" in page
+
+
+@pytest.mark.parametrize("delta", ["²", "-²", "3.5", "", "9" * 30])
+def test_a_stock_change_that_is_not_a_whole_number_is_shown_again_with_the_error(as_user, delta):
+    # "²".isdigit() is True but int("²") raises: the change is validated by the form, not guessed at.
+    product = make_product(sku="TEA-2", stock_on_hand=10)
+    for confirm in (False, True):
+        response = act(
+            as_user("operate"),
+            f"/dashboard/catalogue/{product.pk}/stock/",
+            {"delta": delta, "reason": "recount"},
+            confirm=confirm,
+        )
+        assert response.status_code == 400, delta
+        assert 'name="delta"' in response.content.decode()
+    assert Product.objects.get(pk=product.pk).stock_on_hand == 10
+    assert not LogEntry.objects.filter(object_id=str(product.pk)).exists()

@@ -156,7 +156,8 @@ def _perform(
         return _panel(request, context, status=400)
     data = form.cleaned_data
     if not data.get("confirm"):
-        args = {**question_args, "count": len(data.get("ids") or [])}
+        # The question is worded from the validated form (a stock change of "²" never gets here).
+        args = {**data, **question_args, "count": len(data.get("ids") or [])}
         if "amount" in data and isinstance(target, Order):
             args["amount"] = _money(target, data["amount"])
         context["question"] = action.question % args
@@ -219,8 +220,11 @@ STOCK_ACTION = Action(
 @staff_required()
 def stock_adjust(request: HttpRequest, product_id: int) -> HttpResponse:
     product = get_object_or_404(Product, pk=product_id)
-    delta = request.POST.get("delta", "0")
-    args = {"sku": product.sku, "delta": int(delta) if delta.lstrip("-").isdigit() else 0}
     return _perform(
-        request, STOCK_ACTION, target=product, back=reverse("dashboard:catalogue"), question_args=args, name="stock"
+        request,
+        STOCK_ACTION,
+        target=product,
+        back=reverse("dashboard:catalogue"),
+        question_args={"sku": product.sku},
+        name="stock",
     )
