@@ -1,14 +1,20 @@
-"""Reads of orders for pages, the API and live updates."""
+"""Reads of orders for pages, the API and live updates, and what staff may do with an order."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, QuerySet, Sum
 
 from orders.models import Order, OrderEvent, Payment
 from orders.presentation import money_json, next_action_for
+from orders.state_machine import UNPAID_STATUSES, OrderStatus, is_transition_allowed
+from payops.staff.levels import StaffLevel, user_has_level
+from payops.workflow.models import ExecutionStatus, StepStatus, WorkflowExecution
+
+AnyUser = AbstractBaseUser | AnonymousUser
 
 # token_urlsafe(24) gives 32 characters; anything else cannot be a token.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -65,3 +71,80 @@ def order_snapshot(order: Order) -> dict[str, Any]:
         },
         "payment_expires_at": order.payment_expires_at.isoformat() if order.payment_expires_at else None,
     }
+
+
+# --- what staff may do with an order ---------------------------------------------------------
+
+# Every staff action on one order, in the order edges list them.
+ORDER_STAFF_ACTIONS = ("refund", "cancel", "approve", "reject", "ship", "record_payment", "note")
+
+# The staff level each action needs (payops/staff/levels.py). The dashboard's offer, the API's
+# permission gate and the staff layer's own check all read this one table.
+STAFF_ACTION_LEVELS: dict[str, StaffLevel] = {
+    "refund": StaffLevel.REFUND,
+    "cancel": StaffLevel.OPERATE,
+    "approve": StaffLevel.OPERATE,
+    "reject": StaffLevel.OPERATE,
+    "ship": StaffLevel.OPERATE,
+    "record_payment": StaffLevel.OPERATE,
+    "note": StaffLevel.OPERATE,
+    "mail_resend": StaffLevel.OPERATE,
+    "outbox_retry": StaffLevel.OPERATE,
+    "webhook_replay": StaffLevel.OPERATE,
+    "stock_adjust": StaffLevel.OPERATE,
+}
+
+
+# Refund rows that hold money back from being refunded twice.
+_HOLDING_REFUNDS = ("requested", "pending", "requires_action", "succeeded")
+
+
+def refundable_amount(payment: Payment) -> int:
+    """What is left to refund of ``payment``: received, less refunds asked for or done."""
+    held = payment.refunds.filter(status__in=_HOLDING_REFUNDS).aggregate(total=Sum("amount"))["total"] or 0
+    return max(payment.amount_received - max(held, payment.amount_refunded), 0)
+
+
+def refundable_payment(order: Order) -> Payment | None:
+    """The payment a refund of the order goes to: its newest succeeded Stripe payment. Money
+    recorded outside Stripe has no PaymentIntent to refund through, so it never is one."""
+    payments = [p for p in order.payments.all() if p.status == "succeeded" and p.intent_id]
+    return max(payments, key=lambda p: p.pk, default=None)
+
+
+def approval_waiting_execution(order_id: int) -> WorkflowExecution | None:
+    """The order's workflow execution that waits for a person's decision, if any."""
+    return (
+        WorkflowExecution.objects.filter(
+            order_id=order_id,
+            status=ExecutionStatus.RUNNING,
+            steps__kind="approval",
+            steps__status=StepStatus.WAITING,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def allowed_staff_actions(order: Order, *, user: AnyUser | None = None) -> tuple[str, ...]:
+    """The actions the order's state allows now, in ``ORDER_STAFF_ACTIONS`` order; with ``user``,
+    only those their level allows too. The staff layer checks both again when the action comes."""
+    refund_to = refundable_payment(order)
+    waiting = approval_waiting_execution(order.pk) is not None
+    status = order.status
+    allowed = {
+        "refund": refund_to is not None and refundable_amount(refund_to) > 0,
+        "cancel": status in UNPAID_STATUSES,
+        # An order held without a workflow is approved directly; rejecting is the workflow's
+        # compensation path, so it needs a workflow that waits for the decision.
+        "approve": status == OrderStatus.AWAITING_APPROVAL or waiting,
+        "reject": waiting,
+        "ship": is_transition_allowed(status, OrderStatus.SHIPPED),
+        "record_payment": is_transition_allowed(status, OrderStatus.PAID),
+        "note": True,
+    }
+    return tuple(
+        action
+        for action in ORDER_STAFF_ACTIONS
+        if allowed[action] and (user is None or user_has_level(user, STAFF_ACTION_LEVELS[action]))
+    )

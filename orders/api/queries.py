@@ -7,8 +7,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from orders.models import Order, OrderEvent, Payment, Refund
-from orders.services.refunds import refundable_amount
-from orders.state_machine import UNPAID_STATUSES, OrderStatus, is_transition_allowed
+from orders.selectors import allowed_staff_actions, refundable_amount, refundable_payment
 
 
 def staff_orders() -> QuerySet[Order]:
@@ -37,23 +36,8 @@ def staff_order_detail(*, number: str) -> Order:
 
 def staff_order_context(order: Order) -> dict[str, Any]:
     """What staff may do with the order now (``actions``) and how much is left to refund."""
-    refundable = _refundable(order)
-    status = order.status
-    actions = []
-    if refundable > 0:
-        actions.append("refund")
-    if status in UNPAID_STATUSES:
-        actions.append("cancel")
-    if status == OrderStatus.AWAITING_APPROVAL:
-        actions += ["approve", "reject"]
-    if is_transition_allowed(status, OrderStatus.SHIPPED):
-        actions.append("ship")
-    if is_transition_allowed(status, OrderStatus.PAID):
-        actions.append("record_payment")
-    return {"refundable": refundable, "actions": actions}
-
-
-def _refundable(order: Order) -> int:
-    # The payment order_refund would refund: the newest succeeded Stripe payment.
-    payment = next((p for p in order.payments.all() if p.status == "succeeded" and p.intent_id), None)
-    return refundable_amount(payment) if payment else 0
+    payment = refundable_payment(order)
+    return {
+        "refundable": refundable_amount(payment) if payment else 0,
+        "actions": list(allowed_staff_actions(order)),
+    }

@@ -30,6 +30,7 @@ urlpatterns = [
         staff_actions.StaffOutsidePaymentApi.as_view(),
         name="api-staff-order-outside-payment",
     ),
+    path("staff/orders/<str:number>/notes/", staff_actions.StaffNoteApi.as_view(), name="api-staff-order-note"),
     path("staff/orders/<str:number>/approve/", staff_actions.StaffApproveApi.as_view(), name="api-staff-order-approve"),
     path("staff/orders/<str:number>/reject/", staff_actions.StaffRejectApi.as_view(), name="api-staff-order-reject"),
     path("staff/webhook-events/", operations.InboxEventListApi.as_view(), name="api-staff-inbox"),

@@ -20,12 +20,11 @@ from orders.dashboard.order_list import method_label
 from orders.models import Order, OrderEvent, Payment, Refund
 from orders.models.orders import EventCause
 from orders.presentation import event_label
-from orders.services.refunds import refundable_amount
-from orders.state_machine import UNPAID_STATUSES, OrderStatus, is_transition_allowed
+from orders.selectors import allowed_staff_actions, refundable_amount, refundable_payment
+from orders.state_machine import UNPAID_STATUSES, OrderStatus
 from payops.mail.models import Mail, MailStatus
 from payops.money import Money
 from payops.outbox.models import OutboxEvent, OutboxStatus
-from payops.staff.levels import StaffLevel, user_has_level
 from payops.workflow.selectors import Timeline, execution_timeline, executions_for_order
 from webhooks.models import InboxEvent, InboxStatus
 
@@ -108,7 +107,7 @@ def order_detail(*, number: str, user: Any) -> OrderDetail:
     outbox = list(OutboxEvent.objects.filter(aggregate=order.number).order_by("sequence", "pk"))
     mails = list(Mail.objects.filter(reference=order.number).order_by("pk"))
     workflows = [execution_timeline(execution_id=e.pk) for e in executions_for_order(order_id=order.pk)]
-    refund_payment = next((p for p in payments if p.status == "succeeded" and p.intent_id), None)
+    refund_payment = refundable_payment(order)
     refundable = Money(refundable_amount(refund_payment), refund_payment.currency) if refund_payment else None
     detail = OrderDetail(
         order=order,
@@ -360,22 +359,6 @@ def _waiting(
 
 
 def allowed_actions(detail: OrderDetail, user: Any) -> set[str]:
-    """The actions to offer: the user's level allows them and the order's state does. The
-    services check both again when the form comes back."""
-    order, actions = detail.order, set()
-    if user_has_level(user, StaffLevel.REFUND) and detail.refundable and detail.refundable.amount > 0:
-        actions.add("refund")
-    if not user_has_level(user, StaffLevel.OPERATE):
-        return actions
-    actions.add("note")
-    if order.status in UNPAID_STATUSES:
-        actions.add("cancel")
-    if is_transition_allowed(order.status, OrderStatus.PAID):
-        actions.add("record_payment")
-    if order.status == OrderStatus.AWAITING_APPROVAL or detail.approval_waiting:
-        actions.add("approve")
-    if detail.approval_waiting:
-        actions.add("reject")
-    if is_transition_allowed(order.status, OrderStatus.SHIPPED):
-        actions.add("ship")
-    return actions
+    """The actions to offer: the user's level allows them and the order's state does
+    (orders/selectors.py decides, for the API too). The staff layer checks both again."""
+    return set(allowed_staff_actions(detail.order, user=user))

@@ -12,11 +12,11 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from orders.errors import ActionNotAllowed
 from orders.models import Payment, Refund
+from orders.selectors import refundable_amount, refundable_payment
 from orders.services.order_events import Cause, record_order_event
 from orders.services.reconcile import order_reconcile
 from orders.services.transitions import lock_order
@@ -24,14 +24,6 @@ from payops.money import Money
 from payops.stripe.gateway import GatewayError, GatewayUnavailable, StripeGateway, get_gateway
 
 logger = logging.getLogger(__name__)
-
-# Refund rows that hold money back from being refunded twice.
-_HOLDING = ("requested", "pending", "requires_action", "succeeded")
-
-
-def refundable_amount(payment: Payment) -> int:
-    held = payment.refunds.filter(status__in=_HOLDING).aggregate(total=Sum("amount"))["total"] or 0
-    return max(payment.amount_received - max(held, payment.amount_refunded), 0)
 
 
 def order_refund(
@@ -57,13 +49,9 @@ def _reserve_refund(*, order_id: int, amount: int | None, reason: str, cause: Ca
     if existing is not None:
         return existing  # the same request again (double submit, retried task)
     order = lock_order(order_id)
-    payment = (
-        Payment.objects.select_for_update()
-        .filter(order=order, status="succeeded")
-        .exclude(intent_id=None)
-        .order_by("-pk")
-        .first()
-    )
+    payment = refundable_payment(order)
+    if payment is not None:
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment is None:
         raise ActionNotAllowed(f"order {order.number} has no card or Stripe payment to refund ({order.status})")
     refundable = refundable_amount(payment)

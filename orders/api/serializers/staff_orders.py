@@ -154,6 +154,10 @@ class ApproveRequestSerializer(StrictSerializer):
     note = serializers.CharField(max_length=500, allow_blank=True, default="")
 
 
+class NoteRequestSerializer(StrictSerializer):
+    text = serializers.CharField(max_length=2000, help_text="Shown on the order's timeline to staff only.")
+
+
 class ShipmentRequestSerializer(StrictSerializer):
     carrier = serializers.CharField(max_length=64)
     tracking_number = serializers.CharField(max_length=128)

@@ -16,6 +16,7 @@ from orders.api.base import StaffApiView
 from orders.api.permissions import CanOperate, CanRefund
 from orders.api.serializers.staff_orders import (
     CancelRequestSerializer,
+    NoteRequestSerializer,
     OutsidePaymentRequestSerializer,
     OutsidePaymentResponseSerializer,
     RefundRequestSerializer,
@@ -32,7 +33,7 @@ from orders.services.fulfilment import order_mark_shipped
 from orders.services.order_events import Cause
 from orders.services.outside_payments import order_record_outside_payment
 from orders.services.refunds import order_refund
-from orders.services.staff_actions import staff_decide
+from orders.services.staff_actions import staff_decide, staff_note
 from payops.api.schema import documented_problem
 from payops.apikeys.models import ApiToken
 
@@ -201,6 +202,25 @@ class StaffOutsidePaymentApi(StaffApiView):
         )
         body = {"applied": outcome.applied, "detail": outcome.detail, "order": render_staff_order(number)}
         return Response(body, status=status.HTTP_201_CREATED if outcome.applied else status.HTTP_200_OK)
+
+
+class StaffNoteApi(StaffApiView):
+    permission_classes = [CanOperate]
+
+    @extend_schema(
+        tags=["orders (staff)"],
+        operation_id="staff_orders_note",
+        summary="Add a note to an order's timeline",
+        description="Needs the operate level. Notes are for staff: they are never published or shown to the customer.",
+        parameters=[ORDER_NUMBER],
+        request=NoteRequestSerializer,
+        responses={201: StaffOrderSerializer},
+    )
+    def post(self, request: Request, number: str) -> Response:
+        data = parsed(NoteRequestSerializer, request)
+        key = hashlib.sha256(request_key(self).encode()).hexdigest()[:32]
+        staff_note(user=request.user, order_id=order_id_for(number), text=data["text"], request_key=key)
+        return Response(render_staff_order(number), status=status.HTTP_201_CREATED)
 
 
 class StaffDecisionApi(StaffApiView):

@@ -223,3 +223,18 @@ def test_recording_a_payment_needs_operate(client, viewer):
     body = {"amount": 1500, "currency": "JPY", "reference": "r"}
     assert_problem(as_token(client, viewer).post(url(order, "outside-payments"), body), 403)
     assert_problem(client.post(url(order, "outside-payments"), body, content_type="application/json"), 401)
+
+
+# --- notes ------------------------------------------------------------------------------------
+
+
+def test_a_note_needs_operate_and_lands_on_the_timeline(client, viewer, operator):
+    order = paid_card_order()
+    assert_problem(as_token(client, viewer).post(url(order, "notes"), {"text": "called"}), 403)
+    assert "text" in assert_problem(as_token(client, operator).post(url(order, "notes"), {}), 400)["errors"]
+
+    response = as_token(client, operator).post(url(order, "notes"), {"text": "customer called"})
+
+    assert response.status_code == 201, response.content
+    (note,) = Order.objects.get(pk=order.pk).events.filter(type="staff.note")
+    assert note.staff_user == operator and note.data["text"] == "customer called"

@@ -140,7 +140,7 @@ def test_detail_has_everything_staff_need(client, viewer):
     assert data["events"][0]["cause"] == "webhook"
     assert data["events"][0]["cause_reference"] == "evt_1"
     assert data["refundable"]["amount"] == 10_000
-    assert data["actions"] == ["refund"]
+    assert data["actions"] == ["refund", "note"]
 
 
 def test_detail_of_an_unknown_order_is_404(client, viewer):
