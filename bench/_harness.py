@@ -161,7 +161,7 @@ def setup_django(env: Mapping[str, str]) -> None:
 
 def run_id() -> str:
     """Tags this run's rows (emails, event ids) so they never collide with an earlier run's."""
-    return dt.datetime.now().strftime("%Y%m%d%H%M%S")
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
 
 
 # --- processes -----------------------------------------------------------------------------

@@ -525,6 +525,7 @@ def main() -> int:
     from django.contrib.auth.models import Group
     from django.core.cache import cache
     from django.test import Client
+    from django.utils import timezone
 
     from orders.models import Order
     from payops.staff.levels import GROUP_FOR_LEVEL, StaffLevel, ensure_staff_groups
@@ -539,7 +540,7 @@ def main() -> int:
     ids = [rng.randint(1, total) for _ in range(args.requests + 1)]
     numbers = dict(Order.objects.filter(pk__in=ids).values_list("pk", "number"))
     emails = [f"c{rng.randrange(max(total // CUSTOMERS_PER_ORDER, 1))}@bench.example" for _ in ids]
-    today = dt.date.today()
+    today = timezone.localdate()  # the dashboard reads its date filters in TIME_ZONE
 
     def get(url: str) -> Callable[[int], Any]:
         def fetch(i: int) -> Any:

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from orders.models import Customer, Dispute, Order, OrderEvent, OrderLine, Payment, Product, Refund, Shipment
 
@@ -25,18 +27,33 @@ class OrderLineInline(admin.TabularInline):
 class PaymentInline(admin.TabularInline):
     model = Payment
     extra = 0
-    fields = ["intent_id", "method", "status", "amount", "amount_received", "amount_remaining", "failure_code"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "intent_id",
+        "method",
+        "status",
+        "amount",
+        "amount_received",
+        "amount_remaining",
+        "failure_code",
+    )
 
 
 class OrderEventInline(admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    fields = ["sequence", "type", "from_status", "to_status", "cause", "cause_reference", "staff_user", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "sequence",
+        "type",
+        "from_status",
+        "to_status",
+        "cause",
+        "cause_reference",
+        "staff_user",
+        "created_at",
+    )
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -69,10 +86,10 @@ class OrderEventAdmin(admin.ModelAdmin):
     list_display = ["order", "sequence", "type", "cause", "created_at"]
     list_filter = ["type", "cause"]
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

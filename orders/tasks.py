@@ -1,4 +1,4 @@
-from celery import shared_task
+from celery import Task, shared_task
 
 from orders.services.expiry import expire_unpaid_orders as expire_unpaid_orders_service
 
@@ -9,7 +9,7 @@ def expire_unpaid_orders() -> int:
 
 
 @shared_task(bind=True, max_retries=10, default_retry_delay=60)
-def cancel_open_payment_intents(self, order_id: int) -> int:  # type: ignore[no-untyped-def]
+def cancel_open_payment_intents(self: Task, order_id: int) -> int:
     from orders.services.payment_cancellation import order_cancel_open_payment_intents
     from payops.stripe.gateway import GatewayUnavailable
 

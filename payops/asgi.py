@@ -16,11 +16,11 @@ from django.urls import reverse  # noqa: E402
 
 from payops.http import django_http_application  # noqa: E402
 from payops.routing import websocket_urlpatterns  # noqa: E402
-from payops.socket_handshake import allowed_hosts_origin_refuser  # noqa: E402
+from payops.socket_handshake import RefusingOriginValidator, allowed_hosts_origin_refuser  # noqa: E402
 from webhooks.asgi import lifespan_application, with_stripe_webhook_endpoint  # noqa: E402
 
 
-def websocket_application():  # type: ignore[no-untyped-def]
+def websocket_application() -> RefusingOriginValidator:
     # The Origin must be one of ALLOWED_HOSTS (read when this is built): no cross-site sockets.
     return allowed_hosts_origin_refuser(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 

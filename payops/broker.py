@@ -30,13 +30,14 @@ class QoS(kombu_redis.QoS):
         try:
             super().restore_unacked(client)
         except RedisConnectionError as exc:
+            delivered = self._delivered if self._delivered is not None else {}
             logger.warning(
                 "Redis is unreachable (%s): %d unacknowledged message(s) stay in its unacked index and are "
                 "restored after the visibility timeout",
                 exc,
-                len(self._delivered),
+                len(delivered),
             )
-            self._delivered.clear()
+            delivered.clear()
 
 
 class Channel(kombu_redis.Channel):
@@ -45,7 +46,7 @@ class Channel(kombu_redis.Channel):
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
         if self.connection is None or self.connection.client is None:
             raise RedisConnectionError("the broker connection was closed")
-        return super()._connparams(asynchronous=asynchronous)
+        return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc]  # private: not in the stubs
 
 
 class Transport(kombu_redis.Transport):

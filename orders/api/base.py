@@ -62,11 +62,11 @@ class StaffApiView(ApiMixin, APIView):
     permission_classes = [CanView]
 
 
-class StaffListApiView(ApiMixin, generics.ListAPIView):  # type: ignore[type-arg]
+class StaffListApiView(ApiMixin, generics.ListAPIView):
     permission_classes = [CanView]
 
 
-class StaffRetrieveApiView(ApiMixin, generics.RetrieveAPIView):  # type: ignore[type-arg]
+class StaffRetrieveApiView(ApiMixin, generics.RetrieveAPIView):
     permission_classes = [CanView]
 
 

@@ -63,7 +63,7 @@ class ProblemResponse(Response):
         self.accepted_renderer = JSONRenderer()
         self.accepted_media_type = PROBLEM_CONTENT_TYPE
         self.renderer_context = getattr(self, "renderer_context", None) or {}
-        return super().rendered_content  # type: ignore[no-any-return]
+        return super().rendered_content
 
 
 def problem_response(

@@ -167,7 +167,7 @@ def sent_mails(endpoint: str) -> list[SentMail]:
                 recipients=list(dict.fromkeys(raw.get("destinations") or [])),
                 subject=str(message.get("Subject", "")),
                 language=str(message.get("Content-Language", "")),
-                text=body.get_content() if body is not None else "",  # type: ignore[attr-defined]
+                text=body.get_content() if body is not None else "",
             )
         )
     return list(reversed(mails))

@@ -111,7 +111,7 @@ class IdempotentPostMixin:
             return Response(
                 stored.body, status=stored.status, headers=headers, content_type=stored.content_type or None
             )
-        return super().handle_exception(exc)  # type: ignore[misc, no-any-return]
+        return super().handle_exception(exc)  # type: ignore[misc]
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import stripe
 from django.conf import settings
@@ -114,11 +115,15 @@ class RefundData:
         )
 
 
-def _translate_errors(func):  # type: ignore[no-untyped-def]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _translate_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Map the stripe library's exceptions onto payops's three gateway errors."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except stripe.CardError as exc:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from orders import reactions
@@ -14,10 +12,10 @@ from tests.factories import make_order
 
 
 @pytest.fixture
-def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     registry: list[object] = []
     monkeypatch.setattr(reactions, "_reactions", registry)
-    yield registry
+    return registry
 
 
 def test_the_orders_app_registers_publishing_mails_broadcast_and_workflow_in_that_order() -> None:

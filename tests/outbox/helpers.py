@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +28,7 @@ def card_order_paid(*, amount: int = 1500) -> Order:
 
 
 @pytest.fixture
-def failing_entries(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def failing_entries(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """moto answers PutEvents with a per-entry error for entries whose detail contains one of
     these strings (mark -> error code), and delivers the others: a partial failure as AWS reports it."""
     from moto.events.models import EventsBackend
@@ -49,7 +48,7 @@ def failing_entries(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]
         return [r for r in results if r is not None]
 
     monkeypatch.setattr(EventsBackend, "put_events", put_events)
-    yield marks
+    return marks
 
 
 def event_ids(envelopes: list[dict[str, Any]]) -> list[str]:

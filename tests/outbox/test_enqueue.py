@@ -21,10 +21,14 @@ def test_the_row_exists_exactly_when_the_transition_committed():
     order = make_order()
     make_payment(order, method="card", status="succeeded")
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        order_mark_paid(order_id=order.pk, cause=Cause.webhook("evt_1"))
-        assert OutboxEvent.objects.filter(aggregate=order.number).count() == 1
-        raise RuntimeError("the transaction fails after the transition")
+    def transition_then_fail() -> None:
+        with transaction.atomic():
+            order_mark_paid(order_id=order.pk, cause=Cause.webhook("evt_1"))
+            assert OutboxEvent.objects.filter(aggregate=order.number).count() == 1
+            raise RuntimeError("the transaction fails after the transition")
+
+    with pytest.raises(RuntimeError):
+        transition_then_fail()
 
     assert not OutboxEvent.objects.exists()
     order_mark_paid(order_id=order.pk, cause=Cause.webhook("evt_1"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +77,7 @@ async def call(
 
 
 @pytest.fixture
-def adaptations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def adaptations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every sync↔async adaptation asgiref makes while the test runs."""
     seen: list[str] = []
     for cls in (sync.SyncToAsync, sync.AsyncToSync):
@@ -89,7 +88,7 @@ def adaptations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
             return _original(self, *args, **kw)
 
         monkeypatch.setattr(cls, "__call__", counting)
-    yield seen
+    return seen
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def order_id_for(number: str) -> int:
 def parsed(serializer_class: Any, request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
-    return serializer.validated_data  # type: ignore[no-any-return]
+    return serializer.validated_data
 
 
 class StaffRefundApi(StaffApiView):

@@ -24,7 +24,7 @@ ORDER_NUMBER = OpenApiParameter(
 
 def render_staff_order(number: str) -> dict[str, Any]:
     order = staff_order_detail(number=number)
-    return StaffOrderSerializer(order, context=staff_order_context(order)).data  # type: ignore[return-value]
+    return StaffOrderSerializer(order, context=staff_order_context(order)).data
 
 
 class StaffOrderListApi(StaffListApiView):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -28,7 +29,7 @@ def _cursor(request: HttpRequest) -> str | None:
     return request.GET.get("cursor") or None
 
 
-def _page(load, request: HttpRequest, **filters: str) -> Page:  # type: ignore[no-untyped-def]
+def _page(load: Callable[..., Page], request: HttpRequest, **filters: str) -> Page:
     try:
         return load(cursor=_cursor(request), **filters)
     except InvalidCursor:

@@ -8,13 +8,13 @@ import time
 
 from celery import current_app
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
     help = "Run the periodic tasks of CELERY_BEAT_SCHEDULE in process (embedded profile)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="run every task once and exit")
 
     def handle(self, *args: object, once: bool = False, **options: object) -> None:

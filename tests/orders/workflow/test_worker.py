@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import pytest
+from celery import Celery
 from django.conf import settings
 
+from orders.models import Order
 from orders.services.fulfilment import order_mark_shipped
 from orders.services.order_events import Cause
 from orders.services.transitions import order_mark_paid
@@ -27,7 +30,7 @@ def workflow_settings(settings: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def celery_app() -> Iterator[object]:
+def celery_app() -> Iterator[Celery]:
     if not settings.REDIS_URL:
         pytest.skip("needs Redis: set REDIS_URL (CI does)")
     from payops.celery import app
@@ -40,13 +43,13 @@ def celery_app() -> Iterator[object]:
         app.conf.task_always_eager = True
 
 
-def start_worker(app: object):  # type: ignore[no-untyped-def]
+def start_worker(app: Celery) -> AbstractContextManager[object]:
     from celery.contrib.testing.worker import start_worker as start
 
     return start(app, pool="solo", perform_ping_check=False, queues=["workflow"])
 
 
-def paid_order():  # type: ignore[no-untyped-def]
+def paid_order() -> Order:
     product = make_product(price_amount=5000, stock_on_hand=5)
     order = make_order(status="awaiting_payment", product=product, quantity=1)
     make_payment(order, intent_id=f"pi_worker_{order.pk}", status="succeeded", amount=5000, amount_received=5000)

@@ -1,6 +1,6 @@
 """Create or update payops's Stripe webhook endpoint, subscribed to exactly the handled types."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from webhooks.services.endpoint_sync import stripe_webhook_endpoint_sync
 
@@ -8,7 +8,7 @@ from webhooks.services.endpoint_sync import stripe_webhook_endpoint_sync
 class Command(BaseCommand):
     help = "Create or update the Stripe webhook endpoint for this install (only the event types payops handles)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--url", required=True, help="public URL of /webhooks/stripe/, https in production")
 
     def handle(self, *args: object, url: str, **options: object) -> None:

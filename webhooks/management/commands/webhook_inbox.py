@@ -1,6 +1,6 @@
 """List webhook inbox rows: ``manage.py webhook_inbox --status failed``."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count
 
 from webhooks.models import InboxEvent, InboxStatus
@@ -9,7 +9,7 @@ from webhooks.models import InboxEvent, InboxStatus
 class Command(BaseCommand):
     help = "List webhook inbox rows, newest first."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--status", choices=InboxStatus.values)
         parser.add_argument("--type", dest="event_type")
         parser.add_argument("--limit", type=int, default=50)

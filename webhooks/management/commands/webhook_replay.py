@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
 from webhooks.services.replay import inbox_replay_many, inbox_rows_to_replay
@@ -11,7 +11,7 @@ from webhooks.services.replay import inbox_replay_many, inbox_rows_to_replay
 class Command(BaseCommand):
     help = "Process webhook inbox rows again (handlers are idempotent)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument("--id", type=int, dest="inbox_id", help="one inbox row")
         target.add_argument("--failed", action="store_true", help="every failed row")
