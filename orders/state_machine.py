@@ -46,9 +46,19 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.PARTIALLY_REFUNDED: frozenset(
         {S.PARTIALLY_REFUNDED, S.REFUNDED, S.FULFILLING, S.SHIPPED, S.COMPLETED, S.DISPUTED, S.NEEDS_ATTENTION}
     ),
-    # A closed dispute returns the order to where it was (won) or ends it (lost).
+    # A closed dispute returns the order to where it was (won) or ends it (lost); every status
+    # that may move to DISPUTED is listed here, or a won dispute could not be applied.
     S.DISPUTED: frozenset(
-        {S.PAID, S.FULFILLING, S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED, S.REFUNDED, S.NEEDS_ATTENTION}
+        {
+            S.PAID,
+            S.FULFILLING,
+            S.AWAITING_APPROVAL,
+            S.SHIPPED,
+            S.COMPLETED,
+            S.PARTIALLY_REFUNDED,
+            S.REFUNDED,
+            S.NEEDS_ATTENTION,
+        }
     ),
     S.NEEDS_ATTENTION: frozenset({S.PAID, S.FULFILLING, S.SHIPPED, S.REFUNDED, S.CANCELLED}),
     S.REFUNDED: frozenset({S.DISPUTED}),
@@ -74,6 +84,8 @@ class TransitionNotAllowed(Exception):
     """A move the transition table does not allow from the order's current status."""
 
     def __init__(self, current: str, target: str) -> None:
+        # str(): an OrderStatus member would otherwise show as "OrderStatus.PAID" in the message.
+        current, target = str(current), str(target)
         super().__init__(f"an order in status {current!r} cannot move to {target!r}")
         self.current = current
         self.target = target

@@ -224,3 +224,21 @@ def test_review_holds_and_releases_fulfilment(konbini_order):
         "payment.review_opened",
         "payment.review_closed",
     ]
+
+
+def test_a_dispute_won_while_awaiting_approval_returns_the_order_to_its_approver(konbini_order):
+    # given an order waiting for a person's approval when its charge is disputed
+    order, _payment = konbini_order
+    deliver(pi_event("payment_intent.succeeded", "succeeded", created=T0))
+    order.refresh_from_db()
+    order.status = "awaiting_approval"
+    order.save(update_fields=["status"])
+    deliver(stripe_event("charge.dispute.created", dispute_object("needs_response"), created=T0 + 10))
+    order.refresh_from_db()
+    assert order.status == "disputed"
+    # when the merchant wins the dispute
+    row = deliver(stripe_event("charge.dispute.closed", dispute_object("won"), created=T0 + 20))
+    # then the order waits for its approval again (not failed, not skipped past approval)
+    assert row.status == "processed", row.last_error
+    order.refresh_from_db()
+    assert order.status == "awaiting_approval"
