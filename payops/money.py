@@ -9,14 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-# Exponent (digits after the decimal point) for the currencies payops accepts.
-# Source: ISO 4217; Stripe treats the same set of zero-decimal currencies as minor-unit-free.
+# Exponent (digits after the decimal point) for the currencies payops accepts: only those for
+# which ISO 4217 and Stripe's API agree, because amounts go to Stripe as they are stored.
+# Stripe's special cases are left out on purpose: ISK is two-decimal in Stripe's API (100 = 1 króna)
+# but has no minor unit in ISO 4217; HUF and TWD pay out in whole units; UGX has a two-decimal
+# legacy. Sources and checks: tests/payops/test_money.py, docs/testing.md "Currencies".
 CURRENCY_EXPONENTS: dict[str, int] = {
     "JPY": 0,
     "KRW": 0,
     "VND": 0,
     "CLP": 0,
-    "ISK": 0,
     "USD": 2,
     "EUR": 2,
     "GBP": 2,
@@ -35,8 +37,8 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 
 _SYMBOLS = {"JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}
 
-# Beyond this no real order goes; it also keeps amounts inside a PostgreSQL bigint and
-# Stripe's own 8-digit limit on most currencies.
+# Beyond this no real order goes; it keeps sums of amounts far inside a PostgreSQL bigint.
+# (Stripe refuses a single charge above 8 digits in most currencies with an error of its own.)
 MAX_AMOUNT = 99_999_999_999
 
 
