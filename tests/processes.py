@@ -4,6 +4,7 @@ failure message."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -76,19 +77,28 @@ class PrivateRedis:
             return False
 
 
+SIGKILL = signal.SIGKILL  # (the name ``signal`` is a method of Service)
+
+
 class Service:
     """A long-running subprocess (worker, server) with its output in a log file."""
 
-    def __init__(self, name: str, args: list[str], *, env: dict[str, str], workdir: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], *, env: dict[str, str], workdir: Path, own_group: bool = False
+    ) -> None:
         self.name = name
         self.args = args
         self.env = env
         self.log_path = workdir / f"{name}.log"
+        # In a process group of its own, so a kill reaches its children too (a prefork worker's pool).
+        self.own_group = own_group
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept by the process
-        self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=REPO)
+        self.process = subprocess.Popen(
+            self.args, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=REPO, start_new_session=self.own_group
+        )
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -96,6 +106,24 @@ class Service:
     def signal(self, signum: int) -> None:
         assert self.process is not None
         self.process.send_signal(signum)
+
+    def kill_group(self, signum: int = SIGKILL) -> None:
+        """Signal the whole process group (``own_group``): the machine losing the process tree."""
+        assert self.process is not None and self.own_group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
+        self.process.wait(timeout=10)
+
+    def children(self) -> list[int]:
+        """Pids of the direct children (a prefork worker's pool processes)."""
+        if not self.alive():
+            return []
+        assert self.process is not None
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
 
     def stop(self, *, timeout: float = 20) -> int | None:
         if not self.alive():
@@ -105,6 +133,9 @@ class Service:
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            if self.own_group:
+                self.kill_group()
+                return self.process.returncode
             self.process.kill()
             return self.process.wait(timeout=10)
 
