@@ -144,7 +144,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = _required_in_production("REDIS_URL", "")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Rate-limit counters and briefly cached figures: per process while Redis is away (issue 13.6).
+            "BACKEND": "payops.cache.RedisCacheWithLocalFallback",
+            "LOCATION": REDIS_URL,
+            # An unreachable Redis must cost a request milliseconds, not the OS's connect timeout.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
