@@ -245,6 +245,8 @@ PAYOPS_OUTSIDE_PAYMENT_SECRETS: dict[str, str] = env.dict("PAYOPS_OUTSIDE_PAYMEN
 PAYOPS_CURRENCY = env.str("PAYOPS_CURRENCY", default="JPY")
 PAYOPS_MAX_LINE_QUANTITY = env.int("PAYOPS_MAX_LINE_QUANTITY", default=99)
 PAYOPS_MAX_CHECKOUT_ITEMS = env.int("PAYOPS_MAX_CHECKOUT_ITEMS", default=50)
+# The shop shows 残りわずか ("only a few left") at or below this many units available.
+PAYOPS_LOW_STOCK_THRESHOLD = env.int("PAYOPS_LOW_STOCK_THRESHOLD", default=5)
 PAYOPS_CHECKOUT_BODY_LIMIT = env.int("PAYOPS_CHECKOUT_BODY_LIMIT", default=16 * 1024)
 PAYOPS_KONBINI_EXPIRES_AFTER_DAYS = env.int("PAYOPS_KONBINI_EXPIRES_AFTER_DAYS", default=3)
 PAYOPS_BANK_TRANSFER_EXPIRES_AFTER_DAYS = env.int("PAYOPS_BANK_TRANSFER_EXPIRES_AFTER_DAYS", default=7)
@@ -270,6 +272,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Uploaded and generated files (product images) go through Django's storage API. The default
+# storage keeps them under MEDIA_ROOT and payops serves them itself (payops/media.py), in
+# development and production alike; a deployment may point STORAGES at object storage instead.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("PAYOPS_MEDIA_ROOT", default="") or VAR_DIR / "media")
 LOGIN_URL = "login"
 
 REST_FRAMEWORK = {

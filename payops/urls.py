@@ -5,10 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from orders import views as order_views
 from orders.dashboard.views.auth import DashboardLoginView, DashboardLogoutView
 from payops.api import health, liveness
+from payops.media import media
 
 urlpatterns = [
-    path("", order_views.shop, name="shop"),
-    path("checkout/", order_views.shop_checkout, name="shop-checkout"),
+    path("", include("orders.shop.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("media/<path:path>", media, name="media"),
     path("orders/<str:token>/", order_views.order_status, name="order-status"),
     path("api/v1/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -44,3 +44,12 @@ def _aws_off_unless_asked() -> Iterator[None]:
 
     with override_settings(PAYOPS_AWS="off", AWS_ENDPOINT_URL="", PAYOPS_SECRETS_BACKEND="env"):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Files saved through the storage API (product images) land in a folder of this run, never in var/."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield

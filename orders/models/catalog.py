@@ -8,7 +8,10 @@ class Product(models.Model):
     sku = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     name_ja = models.CharField(max_length=200, blank=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="A short description in English.")
+    description_ja = models.TextField(blank=True, help_text="A short description in Japanese.")
+    # Stored through Django's storage API (MEDIA_ROOT in the embedded profile), never a URL typed in.
+    image = models.FileField(upload_to="products/", blank=True)
     price_amount = models.BigIntegerField(help_text="Unit price in the currency's minor units.")
     currency = models.CharField(max_length=3, default="JPY")
     # On hand is what the warehouse holds; reserved is promised to orders not yet shipped.
@@ -42,3 +45,6 @@ class Product(models.Model):
 
     def display_name(self, locale: str) -> str:
         return self.name_ja if locale == "ja" and self.name_ja else self.name
+
+    def display_description(self, locale: str) -> str:
+        return self.description_ja if locale == "ja" and self.description_ja else self.description

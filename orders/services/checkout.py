@@ -24,6 +24,7 @@ from orders.errors import (
 )
 from orders.models import Customer, Order, OrderLine, Payment, Product
 from orders.models.payments import PAYMENT_CREATING, PAYMENT_SETUP_FAILED, PaymentMethod
+from orders.pricing import price_cart
 from orders.services.order_events import Cause, record_order_event
 from orders.services.payments import payment_apply_intent, payment_expiry_for
 from orders.services.stock import lock_products, reserve_stock
@@ -167,14 +168,8 @@ def _create_order_reserving_stock(
     if unknown:
         raise UnknownProduct(f"unknown SKU: {', '.join(unknown)}", field="items")
     products = lock_products(sorted(ids_by_sku.values()))
-    currencies = {product.currency for product in products.values()}
-    if len(currencies) > 1:
-        raise InvalidCart(f"items are priced in different currencies: {', '.join(sorted(currencies))}", field="items")
-
     lines = [(products[ids_by_sku[sku]], quantity) for sku, quantity in quantities_by_sku.items()]
-    total = Money.zero(currencies.pop())
-    for product, quantity in lines:
-        total = total + product.price * quantity
+    total = price_cart(lines).total
     ensure_method_available(method=method, total=total)
     reserve_stock(products=products, quantities={product.pk: quantity for product, quantity in lines})
 

@@ -32,8 +32,13 @@ def test_shoppers_may_use_card_konbini_and_bank_transfer_but_not_outside():
     assert PaymentMethod.OUTSIDE not in shopper_payment_methods()
 
 
+def _cart_with_tea(client) -> None:
+    assert client.post("/cart/add/", {"sku": "TEA", "quantity": "1"}).status_code == 302
+
+
 def test_the_shop_offers_only_the_shopper_methods(client, tea):
-    html = client.get("/").content.decode()
+    _cart_with_tea(client)
+    html = client.get("/checkout/").content.decode()
     offered = set()
     for method in PaymentMethod.values:
         if f'value="{method}"' in html:
@@ -42,12 +47,13 @@ def test_the_shop_offers_only_the_shopper_methods(client, tea):
 
 
 def test_the_shop_form_refuses_outside_on_the_payment_method_field_and_creates_nothing(client, tea, fake_stripe):
-    response = client.post(
-        "/checkout/", {"email": "a@example.com", "payment_method": "outside", "locale": "en", "qty_TEA": "1"}
-    )
+    _cart_with_tea(client)
+    response = client.post("/checkout/", {"email": "a@example.com", "payment_method": "outside"})
     assert response.status_code == 400
     form = response.context["form"]
     assert form.errors["payment_method"], form.errors
+    # and the review step cannot be reached with it
+    assert client.post("/checkout/review/")["Location"] == "/checkout/"
     assert not Order.objects.exists() and not Payment.objects.exists()
     assert fake_stripe.requests == []
     tea.refresh_from_db()
@@ -87,9 +93,9 @@ def test_an_unexpected_failure_after_the_order_is_written_releases_it(tea, fake_
 
 def test_the_shop_answers_a_clear_page_not_a_500_when_setup_fails_unexpectedly(client, tea, fake_stripe):
     fake_stripe.responder = lambda r: (200, {"object": "payment_intent"})
-    response = client.post(
-        "/checkout/", {"email": "a@example.com", "payment_method": "konbini", "locale": "en", "qty_TEA": "1"}
-    )
+    _cart_with_tea(client)
+    client.post("/checkout/", {"email": "a@example.com", "payment_method": "konbini"})
+    response = client.post("/checkout/review/")
     order = Order.objects.get()
     assert response.status_code == 302 and response["Location"] == order.get_absolute_url()
     assert order.status == "payment_failed"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework.request import Request
@@ -10,22 +9,21 @@ from rest_framework.response import Response
 
 from orders.api.base import PublicApiView
 from orders.api.serializers.catalogue import ProductSerializer
-from orders.models import Product
+from orders.catalogue import product_on_sale, products_on_sale
 
 PRODUCT_EXAMPLE = {
     "sku": "TEA-SENCHA-100",
     "name": "Sencha, 100 g",
     "name_ja": "煎茶 100g",
     "description": "First flush from Shizuoka.",
+    "description_ja": "静岡産の一番茶。",
+    "image_url": "https://shop.example.jp/media/products/tea-sencha-100.svg",
     "price": {"amount": 1500, "currency": "JPY", "display": "¥1,500"},
     "available": 12,
     "in_stock": True,
+    "stock_level": "in_stock",
     "is_digital": False,
 }
-
-
-def _active_products() -> QuerySet[Product]:
-    return Product.objects.filter(is_active=True).order_by("sku")
 
 
 class ProductListApi(PublicApiView):
@@ -39,7 +37,8 @@ class ProductListApi(PublicApiView):
         examples=[OpenApiExample("catalogue", value={"results": [PRODUCT_EXAMPLE]}, response_only=True)],
     )
     def get(self, request: Request) -> Response:
-        return Response({"results": ProductSerializer(_active_products(), many=True).data})
+        products = ProductSerializer(products_on_sale(), many=True, context={"request": request})
+        return Response({"results": products.data})
 
 
 class ProductDetailApi(PublicApiView):
@@ -53,7 +52,7 @@ class ProductDetailApi(PublicApiView):
         examples=[OpenApiExample("product", value=PRODUCT_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request, sku: str) -> Response:
-        product = _active_products().filter(sku=sku).first()
+        product = product_on_sale(sku=sku)
         if product is None:
             raise Http404
-        return Response(ProductSerializer(product).data)
+        return Response(ProductSerializer(product, context={"request": request}).data)
