@@ -95,14 +95,25 @@ STAFF_ACTION_LEVELS: dict[str, StaffLevel] = {
 }
 
 
-# Refund rows that hold money back from being refunded twice.
-_HOLDING_REFUNDS = ("requested", "pending", "requires_action", "succeeded")
+# Refund rows Stripe has (its charge's amount_refunded counts them once it tells us), and ours
+# that Stripe has not answered yet: both hold money back from being refunded twice.
+_REFUNDS_AT_STRIPE = ("pending", "requires_action", "succeeded")
+_REFUNDS_NOT_YET_AT_STRIPE = ("requested",)
 
 
 def refundable_amount(payment: Payment) -> int:
-    """What is left to refund of ``payment``: received, less refunds asked for or done."""
-    held = payment.refunds.filter(status__in=_HOLDING_REFUNDS).aggregate(total=Sum("amount"))["total"] or 0
-    return max(payment.amount_received - max(held, payment.amount_refunded), 0)
+    """What is left to refund of ``payment``: received, less refunds asked for or done.
+
+    Stripe's ``amount_refunded`` may include refunds we have no row for (made in its dashboard),
+    so it is compared with our rows Stripe knows; refunds Stripe has not heard of come on top.
+    """
+    at_stripe = _refund_total(payment, _REFUNDS_AT_STRIPE)
+    not_yet = _refund_total(payment, _REFUNDS_NOT_YET_AT_STRIPE)
+    return max(payment.amount_received - max(at_stripe, payment.amount_refunded) - not_yet, 0)
+
+
+def _refund_total(payment: Payment, statuses: tuple[str, ...]) -> int:
+    return payment.refunds.filter(status__in=statuses).aggregate(total=Sum("amount"))["total"] or 0
 
 
 def refundable_payment(order: Order) -> Payment | None:

@@ -54,9 +54,11 @@ def _reserve_refund(*, order_id: int, amount: int | None, reason: str, cause: Ca
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment is None:
         raise ActionNotAllowed(f"order {order.number} has no card or Stripe payment to refund ({order.status})")
+    if amount is not None and amount <= 0:
+        raise ActionNotAllowed(f"a refund amount must be more than zero, not {amount}")
     refundable = refundable_amount(payment)
     amount = refundable if amount is None else amount
-    if amount <= 0 or refundable <= 0:
+    if refundable <= 0:
         raise ActionNotAllowed(f"nothing is left to refund on order {order.number}")
     if amount > refundable:
         raise ActionNotAllowed(
