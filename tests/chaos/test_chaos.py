@@ -9,17 +9,19 @@ DATABASE_URL and redis-server on PATH; skipped otherwise). About two minutes.
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
+from tests.chaos.conftest import SUMMARY
 from tests.chaos.load import SHOPPER_PATHS, Answer, Ledger
 from tests.chaos.run import ChaosRun, run_chaos
 from tests.chaos.stack import Database, Stack
 from tests.chaos.stripe_truth import StripeTruth
 from tests.markers import requires_postgres
-from tests.processes import PrivateRedis
+from tests.processes import REPO, PrivateRedis
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.worker, requires_postgres]
 
@@ -27,10 +29,13 @@ PAID_ORDER_STATUS = {"paid", "partially_refunded", "refunded"}
 
 
 @pytest.fixture(scope="module")
-def chaos(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[ChaosRun]:
+def chaos() -> Iterator[ChaosRun]:
     from django.conf import settings
 
-    workdir = tmp_path_factory.mktemp("chaos")
+    # The processes' logs stay after the run (var/ is the checkout's own, and not in git).
+    workdir = REPO / "var" / "chaos"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
     redis = PrivateRedis(workdir)
     truth = StripeTruth()
     truth.start()
@@ -52,11 +57,8 @@ def chaos(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config)
         redis.stop()
         truth.stop()
         stack.database.drop()
-        reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-        if run is not None and reporter is not None:
-            reporter.write_line("")
-            for line in summary(run):
-                reporter.write_line(f"chaos: {line}")
+        if run is not None:
+            SUMMARY[:] = summary(run)  # printed at the end of the session (conftest.py)
 
 
 def summary(run: ChaosRun) -> list[str]:
