@@ -34,6 +34,9 @@ class InboxEvent(models.Model):
     last_error = models.TextField(blank=True)
     last_traceback = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The order processing touched, or (when it failed) the order the event is about, as its
+    # handler's app named it. A plain id, not a foreign key: the inbox depends on no app it serves.
+    order_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -46,6 +49,9 @@ class InboxEvent(models.Model):
                 condition=Q(status__in=["received", "processing", "failed"]),
             ),
             models.Index(fields=["type", "-received_at"], name="inbox_type_idx"),
+            models.Index(
+                fields=["order_id", "received_at"], name="inbox_order_idx", condition=Q(order_id__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,15 +11,16 @@ from django.db import IntegrityError, transaction
 from orders.models import Order, Payment
 from orders.models.payments import PaymentMethod
 from orders.services.order_events import Cause
-from orders.services.stripe_events import EventOutcome
 from orders.services.transitions import lock_order, order_mark_paid
 from orders.state_machine import OrderStatus, is_transition_allowed
 from payops.money import Money, MoneyError
+from webhooks.handlers import EventOutcome, EventRefused
+from webhooks.models import InboxEvent
 
 logger = logging.getLogger(__name__)
 
 
-class OutsidePaymentRefused(Exception):
+class OutsidePaymentRefused(EventRefused):
     """The payment cannot be applied to the order as it stands; a person must look at it.
 
     Retrying would not help, so the inbox records it as failed without further attempts.
@@ -35,7 +36,7 @@ def order_record_outside_payment(
         raise OutsidePaymentRefused(f"no order numbered {order_number!r}")
     order = lock_order(order.pk)
     if Payment.objects.filter(outside_source=source, outside_reference=reference).exists():
-        return EventOutcome(False, f"payment {reference!r} from {source} was already recorded")
+        return EventOutcome(False, f"payment {reference!r} from {source} was already recorded", order.pk)
     try:
         money = Money(amount, currency)
     except MoneyError as exc:
@@ -62,7 +63,7 @@ def order_record_outside_payment(
                 outside_reference=reference,
             )
     except IntegrityError:  # the same payment recorded at the same moment by another worker
-        return EventOutcome(False, f"payment {reference!r} from {source} was already recorded")
+        return EventOutcome(False, f"payment {reference!r} from {source} was already recorded", order.pk)
     order = order_mark_paid(
         order_id=order.pk, cause=cause, data={"source": source, "reference": reference, "amount": money.amount}
     )
@@ -70,4 +71,25 @@ def order_record_outside_payment(
     from orders.tasks import cancel_open_payment_intents
 
     transaction.on_commit(lambda: cancel_open_payment_intents.delay(order.pk), robust=True)
-    return EventOutcome(True, f"order {order.number} paid outside Stripe ({source} {reference})")
+    return EventOutcome(True, f"order {order.number} paid outside Stripe ({source} {reference})", order.pk)
+
+
+# --- what the orders app registers with the inbox for "outside:<source>" rows (OrdersConfig.ready())
+
+
+def inbox_outside_payment(row: InboxEvent) -> EventOutcome:
+    """A payment another source reported to the inbox (webhooks/services/receive.py stored it)."""
+    payment = row.payload
+    return order_record_outside_payment(
+        order_number=payment["order_number"],
+        amount=payment["amount"],
+        currency=payment["currency"],
+        source=row.provider.removeprefix("outside:"),
+        reference=payment["id"],
+        cause=Cause("outside_payment", f"{row.provider}:{row.event_id}"),
+    )
+
+
+def outside_payment_order_id(row: InboxEvent) -> int | None:
+    number = row.payload.get("order_number") if isinstance(row.payload, dict) else None
+    return Order.objects.filter(number=str(number)).values_list("pk", flat=True).first() if number else None

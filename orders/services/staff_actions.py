@@ -24,7 +24,6 @@ from orders.models import Order, OrderEvent, Refund
 from orders.models.orders import EventCause
 from orders.services.cancellation import order_cancel_unpaid
 from orders.services.fulfilment import order_approve, order_mark_shipped, order_note
-from orders.services.inbox_links import order_ids_for_inbox_rows
 from orders.services.order_events import Cause, record_order_event
 from orders.services.outside_payments import OutsidePaymentRefused, order_record_outside_payment
 from orders.services.refunds import order_refund
@@ -306,7 +305,7 @@ def staff_inbox_replay(*, user: AnyUser, inbox_ids: list[int], request_key: str)
     rows = list(InboxEvent.objects.filter(pk__in=inbox_ids[:MAX_ROWS_PER_REQUEST]).order_by("received_at", "pk"))
     if not rows:
         raise ActionNotAllowed(_("Choose at least one webhook event."))
-    linked = order_ids_for_inbox_rows(rows)
+    linked = {row.pk: row.order_id for row in rows if row.order_id is not None}
     done_orders = {order_id for order_id in set(linked.values()) if _already_ran(order_id, reference)}
     todo = [row.pk for row in rows if linked.get(row.pk) not in done_orders]
     if not todo:

@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -24,30 +24,9 @@ from orders.services.payments import payment_apply_intent
 from orders.services.reconcile import order_reconcile
 from orders.services.transitions import lock_order
 from payops.stripe.gateway import PaymentIntentData, StripeGateway, get_gateway
+from webhooks.handlers import EventOutcome, StripeEvent
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class StripeEvent:
-    id: str
-    type: str
-    created: int
-    object: dict[str, Any]
-    # The PaymentIntent as Stripe has it now, when the event alone could not settle it.
-    current_intent: PaymentIntentData | None = None
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> StripeEvent:
-        return cls(
-            id=payload["id"], type=payload["type"], created=int(payload["created"]), object=payload["data"]["object"]
-        )
-
-
-@dataclass(frozen=True)
-class EventOutcome:
-    applied: bool
-    detail: str
 
 
 def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = None) -> StripeEvent:
@@ -67,13 +46,6 @@ def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = 
     return StripeEvent(id=event.id, type=event.type, created=event.created, object=event.object, current_intent=current)
 
 
-def handle_stripe_event(event: StripeEvent) -> EventOutcome:
-    handler = _HANDLERS.get(event.type)
-    if handler is None:
-        return EventOutcome(False, f"payops does not handle {event.type} events")
-    return handler(event)
-
-
 # --- payment_intent.* -----------------------------------------------------------------------
 
 
@@ -82,9 +54,10 @@ def _on_payment_intent(event: StripeEvent) -> EventOutcome:
     payment = _payment_for_intent(intent)
     if payment is None:
         return EventOutcome(False, f"PaymentIntent {intent.id} does not belong to a payops order")
-    return _apply_intent_event(
+    outcome = _apply_intent_event(
         payment_id=payment.pk, intent=intent, event=event, fresh=event.current_intent is not None
     )
+    return replace(outcome, order_id=payment.order_id)
 
 
 def _payment_for_intent(intent: PaymentIntentData) -> Payment | None:
@@ -147,7 +120,7 @@ def _on_payops_payment(kind: str) -> Callable[[PaymentHandler], Callable[[Stripe
             with transaction.atomic():
                 order = lock_order(found.order_id)
                 payment = Payment.objects.select_for_update().get(pk=found.pk)
-                return handler(event, order, payment, Cause.webhook(event.id))
+                return replace(handler(event, order, payment, Cause.webhook(event.id)), order_id=order.pk)
 
         return run
 
@@ -271,7 +244,23 @@ def _on_review(event: StripeEvent, order: Order, payment: Payment, cause: Cause)
     return EventOutcome(True, f"review {review.get('id')} {kind}; fulfilment held: {payment.review_open}")
 
 
-_HANDLERS: dict[str, Callable[[StripeEvent], EventOutcome]] = {
+# --- what the orders app registers with the inbox (OrdersConfig.ready()) -----------------------
+
+
+def stripe_event_order_id(event: StripeEvent) -> int | None:
+    """Which order a Stripe event is about (None: not a payops order's), without changing anything."""
+    obj = event.object
+    if obj.get("object") == "payment_intent":
+        payment = _payment_for_intent(PaymentIntentData.from_stripe(obj))
+        return payment.order_id if payment is not None else None
+    intent = obj.get("payment_intent")
+    intent_id = intent.get("id") if isinstance(intent, dict) else intent
+    if not intent_id:
+        return None
+    return Payment.objects.filter(intent_id=intent_id).values_list("order_id", flat=True).first()
+
+
+STRIPE_HANDLERS: dict[str, Callable[[StripeEvent], EventOutcome]] = {
     "payment_intent.requires_action": _on_payment_intent,
     "payment_intent.processing": _on_payment_intent,
     "payment_intent.partially_funded": _on_payment_intent,
@@ -289,6 +278,3 @@ _HANDLERS: dict[str, Callable[[StripeEvent], EventOutcome]] = {
     "review.opened": _on_review,
     "review.closed": _on_review,
 }
-
-# The event types a Stripe webhook endpoint for payops subscribes to (stripe_webhook_sync).
-HANDLED_EVENT_TYPES: tuple[str, ...] = tuple(sorted(_HANDLERS))

@@ -226,6 +226,7 @@ def test_replay_a_failed_webhook_applies_it_and_is_audited_once(as_user, users, 
         status="failed",
         attempts=8,
         last_error="OperationalError: database was locked",
+        order_id=unpaid_order.pk,  # named by the failed processing (webhooks/services/processing.py)
     )
     client = as_user("operate")
     request_key = key()

@@ -3,7 +3,10 @@ its state and the user's level allow."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from django.db import OperationalError
 
 from orders.services.order_events import Cause
 from orders.services.transitions import order_mark_paid
@@ -12,12 +15,13 @@ from payops.outbox.models import OutboxEvent
 from tests.factories import make_order, make_payment
 from tests.stripe_events import intent_object, stripe_event
 from tests.webhooks.helpers import deliver
+from webhooks import handlers
 from webhooks.models import InboxEvent
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_timeline_merges_events_payments_webhooks_outbox_and_mail(as_user, unpaid_order):
+def test_the_timeline_merges_events_payments_webhooks_outbox_and_mail(as_user, unpaid_order, monkeypatch):
     deliver(
         stripe_event(
             "payment_intent.succeeded",
@@ -25,20 +29,15 @@ def test_the_timeline_merges_events_payments_webhooks_outbox_and_mail(as_user, u
             event_id="evt_paid_1",
         )
     )
+
     # A refund event that failed to process and so caused nothing on the order yet.
-    InboxEvent.objects.create(
-        provider="stripe",
-        event_id="evt_refund_9",
-        type="charge.refunded",
-        status="failed",
-        last_error="OperationalError: the database was gone",
-        payload={
-            "id": "evt_refund_9",
-            "type": "charge.refunded",
-            "created": 2,
-            "data": {"object": {"object": "charge", "id": "ch_1", "payment_intent": "pi_unpaid_1"}},
-        },
-    )
+    def database_gone(event):
+        raise OperationalError("the database was gone")
+
+    registered = handlers._stripe["charge.refunded"]
+    monkeypatch.setitem(handlers._stripe, "charge.refunded", dataclasses.replace(registered, handle=database_gone))
+    charge = {"object": "charge", "id": "ch_1", "payment_intent": "pi_unpaid_1", "amount_refunded": 1500}
+    assert deliver(stripe_event("charge.refunded", charge, event_id="evt_refund_9")).status == "failed"
     OutboxEvent.objects.filter(aggregate=unpaid_order.number).update(status="dead", last_error="AccessDenied")
     Mail.objects.filter(reference=unpaid_order.number).update(status="failed", last_error="MessageRejected")
     html = as_user("operate").get(f"/dashboard/orders/{unpaid_order.number}/").content.decode()

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from orders.services.stripe_events import HANDLED_EVENT_TYPES
+from webhooks.handlers import stripe_event_types
 
 URL = "https://shop.example.com/webhooks/stripe/"
 
@@ -14,14 +14,14 @@ def test_creates_an_endpoint_with_exactly_the_handled_types(fake_stripe, capsys)
     def responder(request):
         if request.method == "GET":
             return 200, {"object": "list", "data": [], "has_more": False, "url": "/v1/webhook_endpoints"}
-        return 200, endpoint(sorted(HANDLED_EVENT_TYPES), secret="whsec_new_one")
+        return 200, endpoint(list(stripe_event_types()), secret="whsec_new_one")
 
     fake_stripe.responder = responder
     call_command("stripe_webhook_sync", "--url", URL)
     create = fake_stripe.requests[-1]
     assert create.method == "POST" and create.path == "/v1/webhook_endpoints"
     events = sorted(v for k, v in create.params.items() if k.startswith("enabled_events["))
-    assert events == sorted(HANDLED_EVENT_TYPES)
+    assert events == list(stripe_event_types())
     assert "payment_intent.succeeded" in events and "customer.created" not in events
     assert create.params["url"] == URL
     out = capsys.readouterr().out
@@ -32,7 +32,7 @@ def test_updates_an_endpoint_subscribed_to_too_much(fake_stripe, capsys):
     def responder(request):
         if request.method == "GET":
             return 200, {"object": "list", "data": [endpoint(["*"])], "has_more": False, "url": "/v1/webhook_endpoints"}
-        return 200, endpoint(sorted(HANDLED_EVENT_TYPES))
+        return 200, endpoint(list(stripe_event_types()))
 
     fake_stripe.responder = responder
     call_command("stripe_webhook_sync", "--url", URL)

@@ -1,13 +1,14 @@
+import dataclasses
 import datetime as dt
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from orders.services import stripe_events
 from tests.factories import make_order, make_payment
 from tests.stripe_events import intent_object, stripe_event
 from tests.webhooks.helpers import deliver
+from webhooks import handlers
 from webhooks.models import InboxEvent
 from webhooks.services.processing import inbox_due_for_processing, inbox_process, inbox_replay, retry_delay
 
@@ -29,7 +30,8 @@ def broken_handler(monkeypatch):
     def explode(event):
         raise RuntimeError("database of the warehouse is down")
 
-    monkeypatch.setitem(stripe_events._HANDLERS, "payment_intent.succeeded", explode)
+    registered = handlers._stripe["payment_intent.succeeded"]
+    monkeypatch.setitem(handlers._stripe, "payment_intent.succeeded", dataclasses.replace(registered, handle=explode))
     return monkeypatch
 
 

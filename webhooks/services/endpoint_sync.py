@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import stripe
 
-from orders.services.stripe_events import HANDLED_EVENT_TYPES
 from payops.stripe.gateway import StripeWebhookAdmin, WebhookEndpointData, get_gateway
+from webhooks.handlers import stripe_event_types
 
 
 @dataclass(frozen=True)
@@ -15,9 +15,10 @@ class EndpointSyncResult:
 
 
 def stripe_webhook_endpoint_sync(*, url: str) -> EndpointSyncResult:
-    """Subscribe only to the events payops handles: every extra type costs deliveries and noise."""
+    """Subscribe only to the events some app registered a handler for: every extra type costs
+    deliveries and noise."""
     admin = StripeWebhookAdmin(get_gateway())
-    wanted = sorted(HANDLED_EVENT_TYPES)
+    wanted = list(stripe_event_types())
     existing = next((endpoint for endpoint in admin.list_endpoints() if endpoint.url == url), None)
     if existing is None:
         endpoint = admin.create_endpoint(url=url, events=wanted, api_version=stripe.api_version)

@@ -21,17 +21,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from orders.services.order_events import Cause
-from orders.services.outside_payments import OutsidePaymentRefused, order_record_outside_payment
-from orders.services.stripe_events import EventOutcome, StripeEvent, handle_stripe_event, prepare_stripe_event
+from webhooks import handlers
+from webhooks.handlers import EventOutcome, EventRefused, StripeEvent
 from webhooks.models import InboxEvent, InboxStatus
 from webhooks.services.lease import lease_expiry, lease_heartbeat
 from webhooks.services.receive import STRIPE
 
 logger = logging.getLogger(__name__)
-
-# Errors for which another attempt cannot help: recorded as failed, left for a person.
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (OutsidePaymentRefused,)
 
 
 @dataclass(frozen=True)
@@ -67,6 +63,8 @@ def _process_claimed(*, inbox_id: int, attempt: int) -> ProcessingResult:
         outcome = route_inbox_event(row, prepared)
         row.status = InboxStatus.PROCESSED if outcome.applied else InboxStatus.IGNORED
         row.outcome = outcome.detail[:500]
+        if outcome.order_id is not None:
+            row.order_id = outcome.order_id
         row.processed_at = timezone.now()
         row.lease_expires_at = None
         row.next_attempt_at = None
@@ -79,25 +77,22 @@ def _process_claimed(*, inbox_id: int, attempt: int) -> ProcessingResult:
 def prepare_inbox_event(row: InboxEvent) -> StripeEvent | None:
     """What must be read from the provider before processing, outside any transaction."""
     if row.provider == STRIPE:
-        return prepare_stripe_event(StripeEvent.from_payload(row.payload))
+        return handlers.stripe_prepare(StripeEvent.from_payload(row.payload))
     return None
 
 
 def route_inbox_event(row: InboxEvent, prepared: StripeEvent | None) -> EventOutcome:
-    """Hand an inbox row to the domain service for its provider."""
+    """Hand an inbox row to the handler an app registered for its provider and type."""
     if row.provider == STRIPE:
-        return handle_stripe_event(prepared or StripeEvent.from_payload(row.payload))
-    if row.provider.startswith("outside:"):
-        payment = row.payload
-        return order_record_outside_payment(
-            order_number=payment["order_number"],
-            amount=payment["amount"],
-            currency=payment["currency"],
-            source=row.provider.removeprefix("outside:"),
-            reference=payment["id"],
-            cause=Cause("outside_payment", f"{row.provider}:{row.event_id}"),
-        )
-    return EventOutcome(False, f"no handler for provider {row.provider!r}")
+        return handlers.stripe_handle(prepared or StripeEvent.from_payload(row.payload))
+    return handlers.provider_handle(row)
+
+
+def inbox_event_order(row: InboxEvent) -> int | None:
+    """Which order a row is about, asked of its handler's app (for a row that touched none)."""
+    if row.provider == STRIPE:
+        return handlers.stripe_order_of(StripeEvent.from_payload(row.payload))
+    return handlers.provider_order_of(row)
 
 
 @transaction.atomic
@@ -115,9 +110,10 @@ def _claim(*, inbox_id: int, now: dt.datetime) -> int | None:
 
 
 def _record_failure(*, inbox_id: int, attempt: int, exc: Exception) -> ProcessingResult:
-    permanent = isinstance(exc, PERMANENT_ERRORS)
+    permanent = isinstance(exc, EventRefused)
     exhausted = attempt >= settings.WEBHOOK_MAX_ATTEMPTS
     retry_in = None if permanent or exhausted else retry_delay(attempt)
+    last_traceback = "" if permanent else traceback.format_exc()[-20000:]
     if permanent:
         logger.warning("inbox event %s refused: %s", inbox_id, exc)
     else:
@@ -125,11 +121,26 @@ def _record_failure(*, inbox_id: int, attempt: int, exc: Exception) -> Processin
     InboxEvent.objects.filter(pk=inbox_id, attempts=attempt).update(
         status=InboxStatus.FAILED,
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        last_traceback="" if permanent else traceback.format_exc()[-20000:],
+        last_traceback=last_traceback,
         lease_expires_at=None,
         next_attempt_at=timezone.now() + retry_in if retry_in else None,
     )
+    _name_the_order(inbox_id=inbox_id)
     return ProcessingResult(status=InboxStatus.FAILED, retry_in=retry_in)
+
+
+def _name_the_order(*, inbox_id: int) -> None:
+    """A failed row touched nothing: name the order it is about, so the order's pages show it."""
+    row = InboxEvent.objects.filter(pk=inbox_id, order_id=None).only("provider", "payload").first()
+    if row is None:
+        return
+    try:
+        order_id = inbox_event_order(row)
+    except Exception:  # a payload too broken to say; the failure itself is recorded already
+        logger.warning("inbox event %s: its order could not be named", inbox_id, exc_info=True)
+        return
+    if order_id is not None:
+        InboxEvent.objects.filter(pk=inbox_id, order_id=None).update(order_id=order_id)
 
 
 def inbox_due_for_processing(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:

@@ -14,7 +14,6 @@ from orders.dashboard.cursor import InvalidCursor, Page
 from orders.dashboard.selectors import approval_queue, inbox_page, inbox_types, mail_page, outbox_page
 from orders.dashboard.views.common import is_htmx, staff_required
 from orders.models import Order
-from orders.services.inbox_links import order_ids_for_inbox_rows
 from payops.workflow.selectors import executions_awaiting_approval
 from webhooks.models import InboxEvent
 
@@ -44,10 +43,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     data = getattr(form, "cleaned_data", {})
     filters = {key: data.get(key) or "" for key in ("status", "type", "provider")}
     page = _page(inbox_page, request, **filters)
-    linked = order_ids_for_inbox_rows(page.rows)
-    numbers = dict(Order.objects.filter(pk__in=set(linked.values())).values_list("pk", "number"))
+    numbers = dict(Order.objects.filter(pk__in={row.order_id for row in page.rows}).values_list("pk", "number"))
     for row in page.rows:
-        row.order_number = numbers.get(linked.get(row.pk, 0), "")
+        row.order_number = numbers.get(row.order_id, "")
     context = {
         "form": form,
         "page": page,
@@ -63,8 +61,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @staff_required()
 def inbox_row(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(InboxEvent, pk=pk)
-    linked = order_ids_for_inbox_rows([row])
-    order = Order.objects.filter(pk=linked[row.pk]).only("number").first() if row.pk in linked else None
+    order = Order.objects.filter(pk=row.order_id).only("number").first() if row.order_id is not None else None
     context = {
         "row": row,
         "order": order,

@@ -5,7 +5,6 @@ the order needs_attention with the reason. Workers that die mid-step repeat noth
 import pytest
 
 from orders.models import Refund
-from orders.services.stripe_events import StripeEvent, handle_stripe_event
 from payops.mail.models import Mail
 from payops.workflow import engine, runner
 from payops.workflow.runner import workflow_recover
@@ -13,6 +12,7 @@ from payops.workflow.services import approval_decide
 from tests.orders.workflow.conftest import refund_answer, stock_of
 from tests.stripe_events import stripe_event
 from tests.workflow.helpers import open_step, reload, run_due
+from webhooks.handlers import StripeEvent, stripe_handle
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_a_pending_refund_is_looked_at_again_until_stripe_finishes_it(clock, awa
     )
 
     refund = Refund.objects.get()
-    handle_stripe_event(
+    stripe_handle(
         StripeEvent.from_payload(
             stripe_event(
                 "refund.updated",

@@ -10,17 +10,17 @@ from orders.errors import ActionNotAllowed
 from orders.services.fulfilment import order_mark_shipped
 from orders.services.order_events import Cause
 from orders.services.refunds import order_refund
-from orders.services.stripe_events import StripeEvent, handle_stripe_event
 from payops.workflow.models import WorkflowExecution
 from tests.orders.workflow.conftest import refund_answer
 from tests.stripe_events import stripe_event
 from tests.workflow.helpers import open_step, reload, run_due
+from webhooks.handlers import StripeEvent, stripe_handle
 
 pytestmark = pytest.mark.django_db
 
 
 def stripe_says(type, obj):
-    handle_stripe_event(StripeEvent.from_payload(stripe_event(type, obj, created=int(time.time()))))
+    stripe_handle(StripeEvent.from_payload(stripe_event(type, obj, created=int(time.time()))))
 
 
 def dispute(order, status):
