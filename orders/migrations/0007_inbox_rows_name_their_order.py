@@ -59,7 +59,7 @@ def name_orders(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0005_orderevent_cause_reference_index"),
+        ("orders", "0006_product_description_ja_and_image"),
         ("webhooks", "0002_inboxevent_order_id"),
     ]
 
