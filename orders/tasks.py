@@ -1,6 +1,9 @@
 from celery import Task, shared_task
 
 from orders.services.expiry import expire_unpaid_orders as expire_unpaid_orders_service
+from orders.services.payment_cancellation import order_cancel_open_payment_intents
+from orders.services.refunds import refund_submit, refunds_awaiting_submission
+from payops.stripe.gateway import GatewayUnavailable
 
 
 @shared_task
@@ -10,9 +13,6 @@ def expire_unpaid_orders() -> int:
 
 @shared_task(bind=True, max_retries=10, default_retry_delay=60)
 def cancel_open_payment_intents(self: Task, order_id: int) -> int:
-    from orders.services.payment_cancellation import order_cancel_open_payment_intents
-    from payops.stripe.gateway import GatewayUnavailable
-
     try:
         return order_cancel_open_payment_intents(order_id=order_id)
     except GatewayUnavailable as exc:
@@ -22,9 +22,6 @@ def cancel_open_payment_intents(self: Task, order_id: int) -> int:
 @shared_task
 def submit_requested_refunds() -> int:
     """Refunds Stripe could not be asked for (it was unreachable) are asked again."""
-    from orders.services.refunds import refund_submit, refunds_awaiting_submission
-    from payops.stripe.gateway import GatewayUnavailable
-
     submitted = 0
     for refund_id in refunds_awaiting_submission():
         try:

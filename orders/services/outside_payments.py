@@ -13,6 +13,7 @@ from orders.models.payments import PaymentMethod
 from orders.services.order_events import Cause
 from orders.services.transitions import lock_order, order_mark_paid
 from orders.state_machine import OrderStatus, is_transition_allowed
+from orders.tasks import cancel_open_payment_intents
 from payops.money import Money, MoneyError
 from webhooks.handlers import EventOutcome, EventRefused
 from webhooks.models import InboxEvent
@@ -68,8 +69,6 @@ def order_record_outside_payment(
         order_id=order.pk, cause=cause, data={"source": source, "reference": reference, "amount": money.amount}
     )
     # The shopper must not be able to pay the Stripe voucher or transfer as well.
-    from orders.tasks import cancel_open_payment_intents
-
     transaction.on_commit(lambda: cancel_open_payment_intents.delay(order.pk), robust=True)
     return EventOutcome(True, f"order {order.number} paid outside Stripe ({source} {reference})", order.pk)
 

@@ -3,6 +3,7 @@ import datetime as dt
 from django import template
 from django.utils import translation
 
+from orders import presentation
 from payops.money import Money
 
 register = template.Library()
@@ -22,6 +23,4 @@ def unix_datetime(value: int | None) -> dt.datetime | None:
 
 @register.filter
 def event_label(event_type: str) -> str:
-    from orders.presentation import event_label as label
-
-    return label(event_type)
+    return presentation.event_label(event_type)

@@ -297,8 +297,6 @@ def _gateway_for(api_key: str, api_base: str, timeout: float, retries: int) -> S
 @sensitive_variables()
 def stripe_livemode() -> bool:
     """Is this install on Stripe's live mode? Decided by the key in use, wherever it comes from."""
-    from payops.aws.secrets import stripe_secret_key
-
     return is_live_key(stripe_secret_key())
 
 
