@@ -24,11 +24,22 @@ def is_token_shaped(token: str) -> bool:
     return bool(_TOKEN_SHAPE.match(token))
 
 
+# Events staff write about their own work (notes, audit records of staff actions): for staff
+# pages and the staff API only, never for the shopper's page, API or live updates.
+STAFF_ONLY_EVENT_PREFIX = "staff."
+
+
+def is_staff_only_event(event_type: str) -> bool:
+    return event_type.startswith(STAFF_ONLY_EVENT_PREFIX)
+
+
 def _detailed_orders() -> QuerySet[Order]:
+    """Orders as shoppers see them (their status page, API and live updates)."""
+    shopper_events = OrderEvent.objects.exclude(type__startswith=STAFF_ONLY_EVENT_PREFIX).order_by("sequence")
     return Order.objects.select_related("customer").prefetch_related(
         "lines",
         Prefetch("payments", queryset=Payment.objects.order_by("-pk")),
-        Prefetch("events", queryset=OrderEvent.objects.order_by("sequence")),
+        Prefetch("events", queryset=shopper_events),
     )
 
 

@@ -3,6 +3,7 @@ and the authentication, permission and throttling defaults of public and staff e
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -15,9 +16,11 @@ from rest_framework.views import APIView
 
 from orders.api.errors import problem_for
 from orders.api.permissions import CanView
+from orders.services.staff_actions import StaffRequest
 from payops.api.problems import Problem
 from payops.api.throttling import AnonymousThrottle, TokenThrottle
 from payops.apikeys.authentication import ApiTokenAuthentication
+from payops.apikeys.models import ApiToken
 from payops.idempotency.api import IdempotentPostMixin
 
 
@@ -60,6 +63,19 @@ class StaffApiView(ApiMixin, APIView):
     """For the dashboard (session) and integrations (token); needs a staff level."""
 
     permission_classes = [CanView]
+
+    def staff_request(self, request: Request) -> StaffRequest:
+        """The staff layer's request: the user, how they came (which token), their token's level,
+        and the reference a retry with the same Idempotency-Key is recognised by (a fresh one
+        without a key: each request is then its own)."""
+        token = request.auth
+        claim = self.idempotency_claim
+        return StaffRequest(
+            user=request.user,
+            reference=claim.service_key if claim else f"api:{uuid.uuid4().hex}",
+            via=f"api token {token.prefix}" if isinstance(token, ApiToken) else "api session",
+            token_level=token.level if isinstance(token, ApiToken) else None,
+        )
 
 
 class StaffListApiView(ApiMixin, generics.ListAPIView):

@@ -51,6 +51,7 @@ urlpatterns = [
     ),
     path("staff/mails/", operations.MailListApi.as_view(), name="api-staff-mails"),
     path("staff/mails/<int:pk>/", operations.MailDetailApi.as_view(), name="api-staff-mail"),
+    path("staff/mails/<int:pk>/resend/", operations.MailResendApi.as_view(), name="api-staff-mail-resend"),
     path("staff/workflow-executions/", workflows.WorkflowExecutionListApi.as_view(), name="api-staff-workflows"),
     path(
         "staff/workflow-executions/<int:pk>/",

@@ -33,6 +33,11 @@ STAFF_EVENT_LABELS = {
     "staff.mail_resent": gettext_lazy("Mail sent again by staff"),
     "staff.webhook_replayed": gettext_lazy("Webhook replayed by staff"),
     "staff.outbox_retried": gettext_lazy("Event publishing retried by staff"),
+    "staff.refund_requested": gettext_lazy("Refund asked for by staff"),
+    "staff.order_cancelled": gettext_lazy("Cancelled by staff"),
+    "staff.approval_decided": gettext_lazy("Approval decided by staff"),
+    "staff.shipment_recorded": gettext_lazy("Shipment entered by staff"),
+    "staff.payment_recorded": gettext_lazy("Payment outside Stripe recorded by staff"),
     "refund.requested": gettext_lazy("Refund requested"),
 }
 

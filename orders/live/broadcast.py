@@ -13,7 +13,7 @@ from django.db import transaction
 
 from orders.live.messages import MERCHANT_GROUP, merchant_update_message, order_group, shopper_update_message
 from orders.models import Order, OrderEvent
-from orders.selectors import order_with_details
+from orders.selectors import is_staff_only_event, order_with_details
 
 
 def schedule_order_broadcast(*, order: Order, event: OrderEvent) -> None:
@@ -27,8 +27,9 @@ def broadcast_order_update(*, order_id: int, event_id: int) -> None:
         return
     order = order_with_details(order_id=order_id)
     event = OrderEvent.objects.get(pk=event_id)
-    shopper_message = shopper_update_message(order, event=event)
-    async_to_sync(layer.group_send)(order_group(order.token), {"type": "order.update", "message": shopper_message})
+    if not is_staff_only_event(event.type):  # a staff note or audit record changes nothing for the shopper
+        shopper_message = shopper_update_message(order, event=event)
+        async_to_sync(layer.group_send)(order_group(order.token), {"type": "order.update", "message": shopper_message})
     async_to_sync(layer.group_send)(
         MERCHANT_GROUP, {"type": "order.update", "message": merchant_update_message(order, event)}
     )

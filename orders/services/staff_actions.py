@@ -1,19 +1,26 @@
-"""What staff do to an order, and to the mail, webhook and outbox rows around it.
+"""The staff layer: every staff action, from the dashboard and from the API, goes through here.
 
-Each action checks the staff level it needs (payops/staff/levels.py) before anything else, then
-works through the domain service that owns the change. The same form submitted twice does the
-work once: the form's key travels as the ``cause_reference`` of every order event the action
-writes, so the order's own event log tells whether this request already ran. Actions on mail,
-webhook and outbox rows that belong to an order leave an audit event on that order, with the
-staff user, like every other change.
+Each action
+
+1. checks the staff level it needs (``STAFF_ACTION_LEVELS`` in orders/selectors.py; an API
+   token's own level narrows its user's),
+2. does the work once per request: the request's reference (the dashboard form's key, the API's
+   Idempotency-Key) is the cause reference of every order event the action writes, so the
+   order's own event log tells whether this request ran already,
+3. works through the domain service that owns the change,
+4. leaves a ``staff.*`` audit event on the order: who, through which edge (``via``), with what,
+
+and returns facts (``StaffOutcome``). Wording them is the edge's job: the dashboard translates
+them into a message, the API serializes them. Refusals are domain errors (orders/errors.py).
+
+Actions on the mail, webhook and outbox rows around orders are in ``staff_operations``.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
@@ -22,30 +29,20 @@ from django.utils.translation import gettext as _
 from orders.errors import ActionNotAllowed, OrderError
 from orders.models import Order, OrderEvent, Refund
 from orders.models.orders import EventCause
+from orders.selectors import STAFF_ACTION_LEVELS, approval_waiting_execution
 from orders.services.cancellation import order_cancel_unpaid
-from orders.services.fulfilment import order_approve, order_mark_shipped, order_note
+from orders.services.fulfilment import order_approve, order_mark_shipped
 from orders.services.order_events import Cause, record_order_event
 from orders.services.outside_payments import OutsidePaymentRefused, order_record_outside_payment
 from orders.services.refunds import order_refund
 from orders.services.transitions import lock_order
-from payops.mail.models import Mail
-from payops.mail.services import mail_retry
-from payops.money import Money
-from payops.outbox.models import OutboxEvent
-from payops.outbox.services import outbox_retry
-from payops.staff.levels import StaffLevel, user_has_level
+from payops.staff.levels import level_includes, user_has_level
 from payops.stripe.gateway import GatewayUnavailable
-from payops.workflow.models import ExecutionStatus, StepStatus, WorkflowExecution
+from payops.workflow.models import WorkflowExecution
 from payops.workflow.services import WorkflowActionNotAllowed, approval_decide
-from webhooks.models import InboxEvent
-from webhooks.services.replay import inbox_replay_many
-
-logger = logging.getLogger(__name__)
 
 AnyUser = AbstractBaseUser | AnonymousUser
-_REQUEST_KEY = re.compile(r"^[0-9a-f]{32}$")
-# Rows one request may act on; more is a job for manage.py webhook_replay.
-MAX_ROWS_PER_REQUEST = 200
+_FORM_KEY = re.compile(r"^[0-9a-f]{32}$")
 OUTSIDE_SOURCE = "manual"
 
 
@@ -53,274 +50,232 @@ class StaffLevelMissing(OrderError):
     code = "permission_denied"
 
 
+class NotWaitingForApproval(ActionNotAllowed):
+    code = "not_waiting_for_approval"
+
+
+class OutsidePaymentNotApplied(ActionNotAllowed):
+    code = "outside_payment_refused"
+
+
 @dataclass(frozen=True)
-class ActionResult:
-    """``done`` is False when this very request had run already (a double submit)."""
+class StaffRequest:
+    """Who acts, through which edge, and the reference that makes a repeat of the same request
+    change nothing: ``form:<key>`` from the dashboard, ``api:<…>`` from the API."""
 
-    done: bool
-    message: str
+    user: AnyUser | None
+    reference: str
+    via: str = "dashboard"
+    # An API token's own level: a "view" token of a user who may refund can still only read.
+    token_level: str | None = None
+
+    @classmethod
+    def from_form(cls, user: AnyUser | None, request_key: str) -> StaffRequest:
+        """The request of a dashboard form; a malformed key is refused, never guessed at."""
+        if not _FORM_KEY.match(request_key or ""):
+            raise ActionNotAllowed(_("The form has expired; open it again."), field="request_key")
+        return cls(user=user, reference=f"form:{request_key}")
+
+    def for_item(self, pk: int) -> StaffRequest:
+        """The request for one of several rows it names: each row is its own action, done once."""
+        return replace(self, reference=f"{self.reference}:{pk}")
 
 
-def ensure_staff_level(user: AnyUser | None, level: StaffLevel) -> User:
-    """The user, as a staff user, when they hold ``level``; refused otherwise."""
-    if user is None or not user_has_level(user, level):
+@dataclass(frozen=True)
+class StaffOutcome:
+    """What an action did. ``repeated``: this request had run already, nothing was done now."""
+
+    action: str
+    repeated: bool = False
+    order_id: int | None = None
+    refund: Refund | None = None  # refund: the refund, also when repeated
+    provider_unreachable: bool = False  # refund: reserved, Stripe not reached yet (a task retries)
+    applied: bool = True  # record_payment: False when this payment was recorded before
+    detail: str = ""  # record_payment: the domain service's account of it
+    count: int = 0  # rows acted on (mail, outbox, webhook rows)
+    summary: dict[str, int] = field(default_factory=dict)  # webhook replays: outcomes by status
+    status: str = ""  # one webhook row replayed: its outcome
+
+
+def ensure_staff_level(request: StaffRequest, action: str) -> User:
+    """The user, as a staff user, when they (and their token) hold the level ``action`` needs."""
+    level = STAFF_ACTION_LEVELS[action]
+    if request.user is None or not user_has_level(request.user, level):
         raise StaffLevelMissing(_("This needs the staff level “%(level)s”.") % {"level": level.label})
-    return cast(User, user)
+    if request.token_level is not None and not level_includes(request.token_level, level):
+        raise StaffLevelMissing(
+            _("This token's level “%(token)s” does not cover “%(level)s”.")
+            % {"token": request.token_level, "level": level.label}
+        )
+    return cast(User, request.user)
 
 
-def request_reference(request_key: str) -> str:
-    """The cause reference of a form submission; a malformed key is refused, never guessed at."""
-    if not _REQUEST_KEY.match(request_key or ""):
-        raise ActionNotAllowed(_("The form has expired; open it again."), field="request_key")
-    return f"form:{request_key}"
+def already_ran(order_id: int, request: StaffRequest) -> bool:
+    return OrderEvent.objects.filter(
+        order_id=order_id, cause=EventCause.STAFF, cause_reference=request.reference
+    ).exists()
 
 
-def _already_ran(order_id: int, reference: str) -> bool:
-    return OrderEvent.objects.filter(order_id=order_id, cause=EventCause.STAFF, cause_reference=reference).exists()
+def audit(*, order: Order, request: StaffRequest, staff: User, type: str, data: dict[str, Any]) -> None:
+    """The ``staff.*`` event of an action on a locked order (staff events are never published)."""
+    record_order_event(
+        order=order, type=type, cause=Cause.staff(staff, request.reference), data={**data, "via": request.via}
+    )
 
 
-def _repeat() -> ActionResult:
-    return ActionResult(False, _("This was already done (the form was sent twice)."))
+def _audit_locked(*, order_id: int, request: StaffRequest, staff: User, type: str, data: dict[str, Any]) -> None:
+    with transaction.atomic():
+        audit(order=lock_order(order_id), request=request, staff=staff, type=type, data=data)
 
 
-# --- order actions ----------------------------------------------------------------------------
+# --- actions on one order ---------------------------------------------------------------------
 
 
-def staff_refund(*, user: AnyUser, order_id: int, amount: int | None, reason: str, request_key: str) -> ActionResult:
-    """Refund ``amount`` minor units (everything refundable when None); the form key is the refund's key."""
-    staff = ensure_staff_level(user, StaffLevel.REFUND)
-    reference = request_reference(request_key)
-    if Refund.objects.filter(request_key=reference).exists():
-        return _repeat()
+def staff_refund(request: StaffRequest, *, order_id: int, amount: int | None, reason: str) -> StaffOutcome:
+    """Refund ``amount`` minor units (everything refundable when None). The request's reference
+    is the refund's own key: a repeat finds that refund (and sends it again if Stripe was not
+    reached the first time) instead of making a second one."""
+    staff = ensure_staff_level(request, "refund")
+    repeated = Refund.objects.filter(request_key=request.reference).exists()
+    cause = Cause.staff(staff, request.reference)
+    unreachable = False
     try:
         refund = order_refund(
-            order_id=order_id, amount=amount, reason=reason, cause=Cause.staff(staff, reference), request_key=reference
+            order_id=order_id, amount=amount, reason=reason, cause=cause, request_key=request.reference
         )
     except GatewayUnavailable:
-        return ActionResult(True, _("Stripe could not be reached. The refund is reserved and will be sent again."))
-    shown = Money(refund.amount, refund.currency).format()
-    if refund.status == "failed":
-        raise ActionNotAllowed(
-            _("Stripe refused the refund of %(amount)s: %(reason)s")
-            % {"amount": shown, "reason": refund.failure_reason}
-        )
-    if refund.status == "succeeded":
-        return ActionResult(True, _("Refunded %(amount)s.") % {"amount": shown})
-    return ActionResult(
-        True, _("Refund of %(amount)s sent to Stripe (%(status)s).") % {"amount": shown, "status": refund.status}
-    )
-
-
-def staff_cancel(*, user: AnyUser, order_id: int, reason: str, request_key: str) -> ActionResult:
-    """Cancel an unpaid order: its PaymentIntents are cancelled at Stripe and its stock released."""
-    staff = ensure_staff_level(user, StaffLevel.OPERATE)
-    reference = request_reference(request_key)
-    if _already_ran(order_id, reference):
-        return _repeat()
-    try:
-        order_cancel_unpaid(order_id=order_id, cause=Cause.staff(staff, reference), reason=reason[:500])
-    except ActionNotAllowed:
-        if _already_ran(order_id, reference):  # the first submit won the race
-            return _repeat()
-        raise
-    return ActionResult(True, _("Order cancelled; its stock is released."))
-
-
-def waiting_approval(order_id: int) -> WorkflowExecution | None:
-    """The order's workflow execution that waits for a person's decision, if any."""
-    return (
-        WorkflowExecution.objects.filter(
+        refund, unreachable = Refund.objects.get(request_key=request.reference), True
+    if not repeated:
+        _audit_locked(
             order_id=order_id,
-            status=ExecutionStatus.RUNNING,
-            steps__kind="approval",
-            steps__status=StepStatus.WAITING,
+            request=request,
+            staff=staff,
+            type="staff.refund_requested",
+            data={"amount": refund.amount, "reason": reason[:255], "refund_id": f"payops-{refund.pk}"},
         )
-        .order_by("pk")
-        .first()
+    return StaffOutcome("refund", repeated=repeated, order_id=order_id, refund=refund, provider_unreachable=unreachable)
+
+
+def staff_cancel(request: StaffRequest, *, order_id: int, reason: str) -> StaffOutcome:
+    """Cancel an unpaid order: its PaymentIntents are cancelled at Stripe and its stock released."""
+    staff = ensure_staff_level(request, "cancel")
+    if already_ran(order_id, request):
+        return StaffOutcome("cancel", repeated=True, order_id=order_id)
+    try:
+        order_cancel_unpaid(order_id=order_id, cause=Cause.staff(staff, request.reference), reason=reason[:500])
+    except ActionNotAllowed:
+        if already_ran(order_id, request):  # the first of two submits won the race
+            return StaffOutcome("cancel", repeated=True, order_id=order_id)
+        raise
+    _audit_locked(
+        order_id=order_id, request=request, staff=staff, type="staff.order_cancelled", data={"reason": reason[:500]}
     )
+    return StaffOutcome("cancel", order_id=order_id)
 
 
-def staff_decide(*, user: AnyUser, order_id: int, approve: bool, note: str, request_key: str) -> ActionResult:
+def staff_decide(request: StaffRequest, *, order_id: int, approve: bool, note: str) -> StaffOutcome:
     """Approve or reject an order held for review. The fulfilment workflow that waits for the
     decision takes it (a rejection runs its compensation: full refund and an apology mail); an
     order held without a workflow can be approved directly."""
-    staff = ensure_staff_level(user, StaffLevel.OPERATE)
-    reference = request_reference(request_key)
+    action = "approve" if approve else "reject"
+    staff = ensure_staff_level(request, action)
     decision = "approved" if approve else "rejected"
     with transaction.atomic():
         order = lock_order(order_id)
-        if _already_ran(order_id, reference):
-            return _repeat()
-        execution = waiting_approval(order_id)
+        if already_ran(order_id, request):
+            return StaffOutcome(action, repeated=True, order_id=order_id)
+        execution = approval_waiting_execution(order_id)
         if execution is not None:
             try:
                 approval_decide(execution_id=execution.pk, decision=decision, user=staff, note=note)
             except WorkflowActionNotAllowed as exc:
                 raise ActionNotAllowed(str(exc)) from exc
-            record_order_event(
-                order=order,
-                type="staff.approval_decided",
-                cause=Cause.staff(staff, reference),
-                data={"decision": decision, "note": note[:500], "execution_id": execution.pk},
-            )
         elif approve:
-            order_approve(order_id=order_id, cause=Cause.staff(staff, reference), note=note)
+            order = order_approve(order_id=order_id, cause=Cause.staff(staff, request.reference), note=note)
         else:
             raise ActionNotAllowed(
                 _("No workflow waits for a decision on order %(number)s; cancel or refund it instead.")
                 % {"number": order.number}
             )
-    if approve:
-        return ActionResult(True, _("Order approved; fulfilment goes on."))
-    return ActionResult(True, _("Order rejected; the workflow refunds the payment and tells the customer."))
+        data = {"decision": decision, "note": note[:500], "execution_id": execution.pk if execution else None}
+        audit(order=order, request=request, staff=staff, type="staff.approval_decided", data=data)
+    return StaffOutcome(action, order_id=order_id)
+
+
+def staff_decide_execution(request: StaffRequest, *, execution_id: int, decision: str, note: str) -> StaffOutcome:
+    """Decide the approval a workflow execution waits for, named by the execution."""
+    action = "approve" if decision == "approved" else "reject"
+    staff = ensure_staff_level(request, action)
+    order_id = WorkflowExecution.objects.values_list("order_id", flat=True).get(pk=execution_id)
+    with transaction.atomic():
+        order = lock_order(order_id) if order_id is not None else None
+        if order_id is not None and already_ran(order_id, request):
+            return StaffOutcome(action, repeated=True, order_id=order_id)
+        try:
+            approval_decide(execution_id=execution_id, decision=decision, user=staff, note=note)
+        except WorkflowActionNotAllowed as exc:
+            raise NotWaitingForApproval(str(exc)) from exc
+        if order is not None:
+            data = {"decision": decision, "note": note[:500], "execution_id": execution_id}
+            audit(order=order, request=request, staff=staff, type="staff.approval_decided", data=data)
+    return StaffOutcome(action, order_id=order_id)
 
 
 def staff_mark_shipped(
-    *, user: AnyUser, order_id: int, carrier: str, tracking_number: str, tracking_url: str, request_key: str
-) -> ActionResult:
-    staff = ensure_staff_level(user, StaffLevel.OPERATE)
-    reference = request_reference(request_key)
+    request: StaffRequest, *, order_id: int, carrier: str, tracking_number: str, tracking_url: str
+) -> StaffOutcome:
+    staff = ensure_staff_level(request, "ship")
     with transaction.atomic():
         lock_order(order_id)
-        if _already_ran(order_id, reference):
-            return _repeat()
-        order_mark_shipped(
+        if already_ran(order_id, request):
+            return StaffOutcome("ship", repeated=True, order_id=order_id)
+        order = order_mark_shipped(
             order_id=order_id,
-            cause=Cause.staff(staff, reference),
+            cause=Cause.staff(staff, request.reference),
             carrier=carrier,
             tracking_number=tracking_number,
             tracking_url=tracking_url,
         )
-    return ActionResult(True, _("Marked as shipped."))
+        data = {"carrier": carrier.strip(), "tracking_number": tracking_number.strip()}
+        audit(order=order, request=request, staff=staff, type="staff.shipment_recorded", data=data)
+    return StaffOutcome("ship", order_id=order_id)
 
 
-def staff_note(*, user: AnyUser, order_id: int, text: str, request_key: str) -> ActionResult:
-    staff = ensure_staff_level(user, StaffLevel.OPERATE)
-    reference = request_reference(request_key)
+def staff_note(request: StaffRequest, *, order_id: int, text: str) -> StaffOutcome:
+    """A note on the order's timeline, for staff only; the note is its own audit event."""
+    staff = ensure_staff_level(request, "note")
     if not text.strip():
         raise ActionNotAllowed(_("The note is empty."), field="text")
     with transaction.atomic():
-        lock_order(order_id)
-        if _already_ran(order_id, reference):
-            return _repeat()
-        order_note(order_id=order_id, cause=Cause.staff(staff, reference), text=text.strip())
-    return ActionResult(True, _("Note added."))
+        order = lock_order(order_id)
+        if already_ran(order_id, request):
+            return StaffOutcome("note", repeated=True, order_id=order_id)
+        audit(order=order, request=request, staff=staff, type="staff.note", data={"text": text.strip()[:2000]})
+    return StaffOutcome("note", order_id=order_id)
 
 
 def staff_record_outside_payment(
-    *, user: AnyUser, order_id: int, amount: int, reference: str, request_key: str
-) -> ActionResult:
+    request: StaffRequest, *, order_id: int, amount: int, currency: str, reference: str
+) -> StaffOutcome:
     """Money for the whole order received outside Stripe (a bank deposit seen by the merchant)."""
-    staff = ensure_staff_level(user, StaffLevel.OPERATE)
-    form_reference = request_reference(request_key)
+    staff = ensure_staff_level(request, "record_payment")
     if not reference.strip():
         raise ActionNotAllowed(_("Give the payment's reference (bank slip, receipt number)."), field="reference")
-    order = Order.objects.get(pk=order_id)
+    if already_ran(order_id, request):
+        return StaffOutcome("record_payment", repeated=True, order_id=order_id, applied=False)
+    number = Order.objects.values_list("number", flat=True).get(pk=order_id)
     try:
         outcome = order_record_outside_payment(
-            order_number=order.number,
+            order_number=number,
             amount=amount,
-            currency=order.currency,
+            currency=currency,
             source=OUTSIDE_SOURCE,
             reference=reference.strip()[:255],
-            cause=Cause.staff(staff, form_reference),
+            cause=Cause.staff(staff, request.reference),
         )
     except OutsidePaymentRefused as exc:
-        raise ActionNotAllowed(str(exc)) from exc
-    if not outcome.applied:
-        return ActionResult(False, _("This payment was already recorded."))
-    return ActionResult(True, _("Payment recorded; the order is paid."))
-
-
-# --- rows around orders: mail, webhook inbox, outbox ---------------------------------------------
-
-
-def _audit(*, order_id: int | None, staff: User, reference: str, type: str, data: dict) -> None:
-    """The audit event of an action on a row around an order (none when the row has no order)."""
-    if order_id is not None:
-        order = lock_order(order_id)
-        record_order_event(order=order, type=type, cause=Cause.staff(staff, reference), data=data)
-
-
-def staff_mail_resend(*, user: AnyUser, mail_id: int, request_key: str) -> ActionResult:
-    """Send a failed or unconfirmed mail again (its key stays: it is still that one mail)."""
-    staff = ensure_staff_level(user, StaffLevel.OPERATE)
-    reference = request_reference(request_key)
-    mail = Mail.objects.get(pk=mail_id)
-    order_id = Order.objects.filter(number=mail.reference).values_list("pk", flat=True).first()
-    with transaction.atomic():
-        if order_id is not None:
-            lock_order(order_id)
-            if _already_ran(order_id, reference):
-                return _repeat()
-        if not mail_retry(ids=[mail.pk]):
-            raise ActionNotAllowed(
-                _("This mail is %(status)s; only failed or unconfirmed mails are sent again.")
-                % {"status": mail.get_status_display().lower()}
-            )
-        data = {"mail_id": mail.pk, "template": mail.template, "recipient": mail.recipient}
-        _audit(
-            order_id=order_id,
-            staff=staff,
-            reference=reference,
-            type="staff.mail_resent",
-            data=data,
-        )
-    logger.info("%s resent mail %s", staff.get_username(), mail.pk)
-    return ActionResult(True, _("The mail will be sent again."))
-
-
-def staff_outbox_retry(*, user: AnyUser, outbox_ids: list[int], request_key: str) -> ActionResult:
-    """Send dead outbox rows round again."""
-    staff = ensure_staff_level(user, StaffLevel.OPERATE)
-    reference = request_reference(request_key)
-    rows = list(OutboxEvent.objects.filter(pk__in=outbox_ids[:MAX_ROWS_PER_REQUEST]).values_list("pk", "aggregate"))
-    orders = dict(Order.objects.filter(number__in={aggregate for _, aggregate in rows}).values_list("number", "pk"))
-    with transaction.atomic():
-        order_ids = {orders[aggregate] for _, aggregate in rows if aggregate in orders}
-        for order_id in sorted(order_ids):
-            lock_order(order_id)
-        if order_ids and all(_already_ran(order_id, reference) for order_id in order_ids):
-            return _repeat()
-        retried = outbox_retry(ids=[pk for pk, _ in rows])
-        if not retried:
-            raise ActionNotAllowed(_("None of these events is dead; only dead events can be retried."))
-        for order_id in sorted(order_ids):
-            ids = [pk for pk, aggregate in rows if orders.get(aggregate) == order_id]
-            _audit(
-                order_id=order_id,
-                staff=staff,
-                reference=reference,
-                type="staff.outbox_retried",
-                data={"outbox_ids": ids},
-            )
-    logger.info("%s retried outbox rows %s", staff.get_username(), [pk for pk, _ in rows])
-    return ActionResult(True, _("%(count)d event(s) will be published again.") % {"count": retried})
-
-
-def staff_inbox_replay(*, user: AnyUser, inbox_ids: list[int], request_key: str) -> ActionResult:
-    """Process webhook rows again now. Handlers are idempotent, so a replay never applies twice."""
-    staff = ensure_staff_level(user, StaffLevel.OPERATE)
-    reference = request_reference(request_key)
-    rows = list(InboxEvent.objects.filter(pk__in=inbox_ids[:MAX_ROWS_PER_REQUEST]).order_by("received_at", "pk"))
-    if not rows:
-        raise ActionNotAllowed(_("Choose at least one webhook event."))
-    linked = {row.pk: row.order_id for row in rows if row.order_id is not None}
-    done_orders = {order_id for order_id in set(linked.values()) if _already_ran(order_id, reference)}
-    todo = [row.pk for row in rows if linked.get(row.pk) not in done_orders]
-    if not todo:
-        return _repeat()
-    summary = inbox_replay_many(inbox_ids=todo)
-    with transaction.atomic():
-        for order_id in sorted(set(linked.values()) - done_orders):
-            ids = [pk for pk, linked_order in linked.items() if linked_order == order_id and pk in todo]
-            _audit(
-                order_id=order_id,
-                staff=staff,
-                reference=reference,
-                type="staff.webhook_replayed",
-                data={"inbox_ids": ids, "summary": summary},
-            )
-    logger.info("%s replayed inbox rows %s: %s", staff.get_username(), todo, summary)
-    shown = ", ".join(f"{status} {count}" for status, count in sorted(summary.items()))
-    return ActionResult(True, _("Replayed %(count)d event(s): %(summary)s.") % {"count": len(todo), "summary": shown})
+        raise OutsidePaymentNotApplied(str(exc)) from exc
+    if outcome.applied:
+        data = {"amount": amount, "currency": currency, "reference": reference.strip()[:255]}
+        _audit_locked(order_id=order_id, request=request, staff=staff, type="staff.payment_recorded", data=data)
+    return StaffOutcome("record_payment", order_id=order_id, applied=outcome.applied, detail=outcome.detail)

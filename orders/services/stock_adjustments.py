@@ -18,11 +18,20 @@ from django.utils.translation import gettext as _
 
 from orders.errors import ActionNotAllowed
 from orders.models import Product
-from orders.services.staff_actions import ActionResult, AnyUser, ensure_staff_level, request_reference
-from payops.staff.levels import StaffLevel
+from orders.services.staff_actions import StaffRequest, ensure_staff_level
 
 MESSAGE_PREFIX = "stock_on_hand"
 MAX_DELTA = 1_000_000
+
+
+@dataclass(frozen=True)
+class StockAdjusted:
+    """``repeated``: this request had run already, nothing changed now."""
+
+    sku: str
+    before: int
+    after: int
+    repeated: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,10 +53,10 @@ def stock_adjustments(product_ids: list[int] | None = None) -> QuerySet[LogEntry
 
 
 @transaction.atomic
-def product_adjust_stock(*, user: AnyUser, product_id: int, delta: int, reason: str, request_key: str) -> ActionResult:
+def product_adjust_stock(request: StaffRequest, *, product_id: int, delta: int, reason: str) -> StockAdjusted:
     """Change the units on hand by ``delta`` (negative: fewer). Reserved units cannot be counted away."""
-    staff = ensure_staff_level(user, StaffLevel.OPERATE)
-    reference = request_reference(request_key)
+    staff = ensure_staff_level(request, "stock_adjust")
+    reference = request.reference
     reason = reason.strip()
     if not reason:
         raise ActionNotAllowed(_("Say why the stock changes (recount, damaged, delivery)."), field="reason")
@@ -55,7 +64,7 @@ def product_adjust_stock(*, user: AnyUser, product_id: int, delta: int, reason: 
         raise ActionNotAllowed(_("The change must be a whole number other than zero."), field="delta")
     product = Product.objects.select_for_update().get(pk=product_id)
     if stock_adjustments([product.pk]).filter(change_message__endswith=f"[{reference}]").exists():
-        return ActionResult(False, _("This was already done (the form was sent twice)."))
+        return StockAdjusted(product.sku, product.stock_on_hand, product.stock_on_hand, repeated=True)
     after = product.stock_on_hand + delta
     if after < product.stock_reserved:
         raise ActionNotAllowed(
@@ -74,9 +83,7 @@ def product_adjust_stock(*, user: AnyUser, product_id: int, delta: int, reason: 
         action_flag=CHANGE,
         change_message=f"{MESSAGE_PREFIX} {before} → {after} ({delta:+d}): {reason[:500]} [{reference}]",
     )
-    return ActionResult(
-        True, _("%(sku)s: on hand %(before)d → %(after)d.") % {"sku": product.sku, "before": before, "after": after}
-    )
+    return StockAdjusted(product.sku, before, after)
 
 
 def parse_adjustment(entry: LogEntry) -> StockAdjustment | None:
@@ -84,7 +91,7 @@ def parse_adjustment(entry: LogEntry) -> StockAdjustment | None:
     try:
         head, _, rest = entry.change_message.partition(": ")
         numbers = head.removeprefix(MESSAGE_PREFIX).split()
-        reason = rest.rsplit(" [form:", 1)[0]
+        reason = rest.rsplit(" [", 1)[0]
         return StockAdjustment(int(entry.object_id or 0), int(numbers[0]), int(numbers[2]), reason)
     except (ValueError, IndexError):
         return None

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from orders.models import OrderEvent, Refund
-from orders.services import staff_actions
+from orders.services import staff_actions, staff_operations
 from orders.services.stock_adjustments import product_adjust_stock
 from payops.mail.models import Mail
 from payops.outbox.models import OutboxEvent
@@ -201,21 +201,21 @@ def test_every_action_needs_its_level_and_does_nothing_otherwise(as_user, rows, 
         assert OrderEvent.objects.count() == events_before, (name, level)
 
 
+def form(user):
+    return staff_actions.StaffRequest.from_form(user, key())
+
+
 @pytest.mark.parametrize(
     "call",
     [
-        lambda u, r: staff_actions.staff_refund(
-            user=u, order_id=r["paid"].pk, amount=100, reason="", request_key=key()
-        ),
-        lambda u, r: staff_actions.staff_cancel(user=u, order_id=r["unpaid"].pk, reason="", request_key=key()),
-        lambda u, r: staff_actions.staff_decide(
-            user=u, order_id=r["approval"].pk, approve=True, note="", request_key=key()
-        ),
-        lambda u, r: staff_actions.staff_note(user=u, order_id=r["paid"].pk, text="x", request_key=key()),
-        lambda u, r: staff_actions.staff_mail_resend(user=u, mail_id=r["mail"].pk, request_key=key()),
-        lambda u, r: staff_actions.staff_outbox_retry(user=u, outbox_ids=[r["outbox"].pk], request_key=key()),
-        lambda u, r: staff_actions.staff_inbox_replay(user=u, inbox_ids=[r["inbox"].pk], request_key=key()),
-        lambda u, r: product_adjust_stock(user=u, product_id=r["product"].pk, delta=1, reason="x", request_key=key()),
+        lambda u, r: staff_actions.staff_refund(form(u), order_id=r["paid"].pk, amount=100, reason=""),
+        lambda u, r: staff_actions.staff_cancel(form(u), order_id=r["unpaid"].pk, reason=""),
+        lambda u, r: staff_actions.staff_decide(form(u), order_id=r["approval"].pk, approve=True, note=""),
+        lambda u, r: staff_actions.staff_note(form(u), order_id=r["paid"].pk, text="x"),
+        lambda u, r: staff_operations.staff_mail_resend(form(u), mail_id=r["mail"].pk),
+        lambda u, r: staff_operations.staff_outbox_retry(form(u), outbox_ids=[r["outbox"].pk]),
+        lambda u, r: staff_operations.staff_inbox_replay(form(u), inbox_ids=[r["inbox"].pk]),
+        lambda u, r: product_adjust_stock(form(u), product_id=r["product"].pk, delta=1, reason="x"),
     ],
 )
 def test_the_services_refuse_a_user_without_the_level(users, rows, call):
@@ -223,9 +223,7 @@ def test_the_services_refuse_a_user_without_the_level(users, rows, call):
         with pytest.raises(staff_actions.StaffLevelMissing):
             call(users[name], rows)
     with pytest.raises(staff_actions.StaffLevelMissing):
-        staff_actions.staff_refund(
-            user=users["operate"], order_id=rows["paid"].pk, amount=100, reason="", request_key=key()
-        )
+        staff_actions.staff_refund(form(users["operate"]), order_id=rows["paid"].pk, amount=100, reason="")
 
 
 def test_every_form_posts_with_a_csrf_token(as_user, rows, stripe):

@@ -16,9 +16,7 @@ from orders.api.serializers.common import (
 )
 from orders.models import Order, OrderEvent
 from orders.presentation import event_label
-
-# Events that are the merchant's business, not the shopper's.
-STAFF_ONLY_EVENT_PREFIXES = ("staff.",)
+from orders.selectors import is_staff_only_event
 
 
 class ShopperPaymentSerializer(serializers.Serializer):
@@ -65,5 +63,5 @@ class ShopperOrderSerializer(serializers.Serializer):
 
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, order: Order) -> list[dict[str, Any]]:
-        events = [e for e in order.events.all() if not e.type.startswith(STAFF_ONLY_EVENT_PREFIXES)]
+        events = [e for e in order.events.all() if not is_staff_only_event(e.type)]
         return TimelineEventSerializer(events, many=True).data  # type: ignore[return-value]

@@ -1,4 +1,7 @@
-"""The machinery behind orders, for staff: webhook inbox, outbox to EventBridge, mail log."""
+"""The machinery behind orders, for staff: webhook inbox, outbox to EventBridge, mail log.
+
+Replays, retries and resends go through the staff layer (orders/services/staff_operations.py),
+as the dashboard's do: the level, once per Idempotency-Key, an audit event on the rows' orders."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from rest_framework.response import Response
 
 from orders.api.base import StaffApiView, StaffListApiView, StaffRetrieveApiView
 from orders.api.filters import InboxEventFilter, MailFilter, OutboxEventFilter
-from orders.api.permissions import CanOperate
+from orders.api.permissions import may
 from orders.api.serializers.operations import (
     BulkIdsRequestSerializer,
     InboxBulkReplayResponseSerializer,
@@ -27,15 +30,13 @@ from orders.api.serializers.operations import (
     OutboxRetryResponseSerializer,
 )
 from orders.api.views.staff_actions import parsed
+from orders.services import staff_operations as operations
 from payops.api.pagination import NewestFirstCursorPagination, newest_first
 from payops.api.problems import Problem
 from payops.api.schema import documented_problem
 from payops.mail.models import Mail
 from payops.outbox.models import OutboxEvent
-from payops.outbox.services import outbox_retry
 from webhooks.models import InboxEvent
-from webhooks.services.processing import inbox_replay
-from webhooks.services.replay import inbox_replay_many
 
 BEING_PROCESSED = documented_problem(
     409,
@@ -52,6 +53,14 @@ NOT_DEAD = documented_problem(
     "outbox event 42 is published, not dead; only dead rows are retried",
     "Only dead rows are retried (a pending row is retried by the publisher already). Or another request "
     "with the same Idempotency-Key is running (`idempotency-key-in-use`).",
+)
+NOT_RESENDABLE = documented_problem(
+    409,
+    "action-not-allowed",
+    "Action not allowed",
+    "This mail is sent; only failed or unconfirmed mails are sent again.",
+    "Only a failed or unconfirmed mail is sent again. Or another request with the same Idempotency-Key is "
+    "running (`idempotency-key-in-use`).",
 )
 
 
@@ -81,7 +90,7 @@ class InboxEventDetailApi(StaffRetrieveApiView):
 
 
 class InboxEventReplayApi(StaffApiView):
-    permission_classes = [CanOperate]
+    permission_classes = [may("webhook_replay")]
 
     @extend_schema(
         tags=["webhook inbox"],
@@ -93,16 +102,15 @@ class InboxEventReplayApi(StaffApiView):
         responses={200: InboxReplayResponseSerializer, (409, "application/problem+json"): BEING_PROCESSED},
     )
     def post(self, request: Request, pk: int) -> Response:
-        try:
-            result = inbox_replay(inbox_id=pk)  # InboxEvent.DoesNotExist -> 404
-        except ValueError as exc:  # a worker holds the row's lease
-            raise Problem(status_code=409, slug="being-processed", title="Being processed", detail=str(exc)) from exc
-        body = {"result": result.status, "event": InboxEventSerializer(InboxEvent.objects.get(pk=pk)).data}
+        # InboxEvent.DoesNotExist -> 404; a row a worker holds -> 409 being-processed
+        outcome = operations.staff_inbox_replay_row(self.staff_request(request), inbox_id=pk)
+        event = InboxEventSerializer(InboxEvent.objects.get(pk=pk)).data
+        body = {"result": outcome.status or event["status"], "event": event}
         return Response(body)
 
 
 class InboxEventBulkReplayApi(StaffApiView):
-    permission_classes = [CanOperate]
+    permission_classes = [may("webhook_replay")]
 
     @extend_schema(
         tags=["webhook inbox"],
@@ -114,8 +122,8 @@ class InboxEventBulkReplayApi(StaffApiView):
     )
     def post(self, request: Request) -> Response:
         ids = parsed(BulkIdsRequestSerializer, request)["ids"]
-        known = list(InboxEvent.objects.filter(pk__in=ids).order_by("received_at").values_list("pk", flat=True))
-        return Response({"summary": inbox_replay_many(inbox_ids=known)})
+        outcome = operations.staff_inbox_replay(self.staff_request(request), inbox_ids=ids)
+        return Response({"summary": outcome.summary})
 
 
 class OutboxEventListApi(StaffListApiView):
@@ -140,7 +148,7 @@ class OutboxEventDetailApi(StaffRetrieveApiView):
 
 
 class OutboxEventRetryApi(StaffApiView):
-    permission_classes = [CanOperate]
+    permission_classes = [may("outbox_retry")]
 
     @extend_schema(
         tags=["outbox"],
@@ -153,7 +161,8 @@ class OutboxEventRetryApi(StaffApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         OutboxEvent.objects.filter(pk=pk).values_list("pk", flat=True).get()  # 404 if unknown
-        if not outbox_retry(ids=[pk]):
+        outcome = operations.staff_outbox_retry(self.staff_request(request), outbox_ids=[pk])
+        if not outcome.count and not outcome.repeated:
             row = OutboxEvent.objects.get(pk=pk)
             raise Problem(
                 status_code=status.HTTP_409_CONFLICT,
@@ -166,7 +175,7 @@ class OutboxEventRetryApi(StaffApiView):
 
 
 class OutboxEventBulkRetryApi(StaffApiView):
-    permission_classes = [CanOperate]
+    permission_classes = [may("outbox_retry")]
 
     @extend_schema(
         tags=["outbox"],
@@ -178,7 +187,25 @@ class OutboxEventBulkRetryApi(StaffApiView):
     )
     def post(self, request: Request) -> Response:
         ids = parsed(BulkIdsRequestSerializer, request)["ids"]
-        return Response({"retried": outbox_retry(ids=ids)})
+        return Response({"retried": operations.staff_outbox_retry(self.staff_request(request), outbox_ids=ids).count})
+
+
+class MailResendApi(StaffApiView):
+    permission_classes = [may("mail_resend")]
+
+    @extend_schema(
+        tags=["mail"],
+        operation_id="mails_resend",
+        summary="Send a failed or unconfirmed mail again",
+        description="Needs the operate level. Its idempotency key stays: it is still that one mail, and SES is "
+        "asked again only for a mail that failed or whose sending was never confirmed.",
+        request=None,
+        responses={200: MailSerializer, (409, "application/problem+json"): NOT_RESENDABLE},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        # Mail.DoesNotExist -> 404; a mail that was sent (or is pending) -> 409
+        operations.staff_mail_resend(self.staff_request(request), mail_id=pk)
+        return Response(MailSerializer(Mail.objects.get(pk=pk)).data)
 
 
 class MailListApi(StaffListApiView):

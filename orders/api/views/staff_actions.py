@@ -1,10 +1,9 @@
-"""Staff actions on one order. Each parses its body, calls one order service, and answers
-with the order as it is afterwards. Domain refusals are 409 problems (orders/api/errors.py)."""
+"""Staff actions on one order. Each parses its body, calls the staff layer (the same one the
+dashboard calls: level, once per Idempotency-Key, audit), and answers with the order as it is
+afterwards. Domain refusals are 409 problems (orders/api/errors.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -13,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orders.api.base import StaffApiView
-from orders.api.permissions import CanOperate, CanRefund
+from orders.api.permissions import may
 from orders.api.serializers.staff_orders import (
     CancelRequestSerializer,
     NoteRequestSerializer,
@@ -28,14 +27,9 @@ from orders.api.serializers.staff_orders import (
 from orders.api.serializers.workflows import OrderDecisionSerializer
 from orders.api.views.staff_orders import ORDER_NUMBER, render_staff_order
 from orders.models import Order
-from orders.services.cancellation import order_cancel_unpaid
-from orders.services.fulfilment import order_mark_shipped
-from orders.services.order_events import Cause
-from orders.services.outside_payments import order_record_outside_payment
-from orders.services.refunds import order_refund
-from orders.services.staff_actions import staff_decide, staff_note
+from orders.services import staff_actions as staff
 from payops.api.schema import documented_problem
-from payops.apikeys.models import ApiToken
+from payops.stripe.gateway import GatewayUnavailable
 
 ACTION_NOT_ALLOWED = documented_problem(
     409,
@@ -45,19 +39,6 @@ ACTION_NOT_ALLOWED = documented_problem(
     "The order's status does not allow this action now (`action-not-allowed`, the detail says why); or "
     "another request with the same Idempotency-Key is running (`idempotency-key-in-use`).",
 )
-
-
-def staff_cause(request: Request) -> Cause:
-    """The staff member, and how they reached us (which token), for the order's timeline."""
-    token = request.auth
-    reference = f"api token {token.prefix}" if isinstance(token, ApiToken) else "api"
-    return Cause.staff(request.user, reference)  # type: ignore[arg-type]
-
-
-def request_key(view: StaffApiView) -> str:
-    """A service-level deduplication key: stable for one Idempotency-Key, random without one."""
-    claim = view.idempotency_claim
-    return claim.service_key if claim else f"api:{uuid.uuid4().hex}"
 
 
 def order_id_for(number: str) -> int:
@@ -71,7 +52,7 @@ def parsed(serializer_class: Any, request: Request) -> dict[str, Any]:
 
 
 class StaffRefundApi(StaffApiView):
-    permission_classes = [CanRefund]
+    permission_classes = [may("refund")]
 
     @extend_schema(
         tags=["orders (staff)"],
@@ -101,19 +82,17 @@ class StaffRefundApi(StaffApiView):
     )
     def post(self, request: Request, number: str) -> Response:
         data = parsed(RefundRequestSerializer, request)
-        refund = order_refund(
-            order_id=order_id_for(number),
-            amount=data.get("amount"),
-            reason=data["reason"],
-            cause=staff_cause(request),
-            request_key=request_key(self),
+        outcome = staff.staff_refund(
+            self.staff_request(request), order_id=order_id_for(number), amount=data.get("amount"), reason=data["reason"]
         )
-        body = {"refund": StaffRefundSerializer(refund).data, "order": render_staff_order(number)}
+        if outcome.provider_unreachable:  # reserved; a 503 tells the client to retry with its key
+            raise GatewayUnavailable("Stripe could not be reached")
+        body = {"refund": StaffRefundSerializer(outcome.refund).data, "order": render_staff_order(number)}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
 class StaffCancelApi(StaffApiView):
-    permission_classes = [CanOperate]
+    permission_classes = [may("cancel")]
 
     @extend_schema(
         tags=["orders (staff)"],
@@ -128,12 +107,12 @@ class StaffCancelApi(StaffApiView):
     )
     def post(self, request: Request, number: str) -> Response:
         data = parsed(CancelRequestSerializer, request)
-        order_cancel_unpaid(order_id=order_id_for(number), cause=staff_cause(request), reason=data["reason"])
+        staff.staff_cancel(self.staff_request(request), order_id=order_id_for(number), reason=data["reason"])
         return Response(render_staff_order(number))
 
 
 class StaffShipmentApi(StaffApiView):
-    permission_classes = [CanOperate]
+    permission_classes = [may("ship")]
 
     @extend_schema(
         tags=["orders (staff)"],
@@ -153,9 +132,9 @@ class StaffShipmentApi(StaffApiView):
     )
     def post(self, request: Request, number: str) -> Response:
         data = parsed(ShipmentRequestSerializer, request)
-        order_mark_shipped(
+        staff.staff_mark_shipped(
+            self.staff_request(request),
             order_id=order_id_for(number),
-            cause=staff_cause(request),
             carrier=data["carrier"],
             tracking_number=data["tracking_number"],
             tracking_url=data["tracking_url"],
@@ -164,7 +143,7 @@ class StaffShipmentApi(StaffApiView):
 
 
 class StaffOutsidePaymentApi(StaffApiView):
-    permission_classes = [CanOperate]
+    permission_classes = [may("record_payment")]
 
     @extend_schema(
         tags=["orders (staff)"],
@@ -191,21 +170,19 @@ class StaffOutsidePaymentApi(StaffApiView):
     )
     def post(self, request: Request, number: str) -> Response:
         data = parsed(OutsidePaymentRequestSerializer, request)
-        order_id_for(number)  # 404 for an unknown number, before the service's own refusal
-        outcome = order_record_outside_payment(
-            order_number=number,
+        outcome = staff.staff_record_outside_payment(
+            self.staff_request(request),
+            order_id=order_id_for(number),
             amount=data["amount"],
             currency=data["currency"],
-            source="manual",
             reference=data["reference"],
-            cause=staff_cause(request),
         )
         body = {"applied": outcome.applied, "detail": outcome.detail, "order": render_staff_order(number)}
         return Response(body, status=status.HTTP_201_CREATED if outcome.applied else status.HTTP_200_OK)
 
 
 class StaffNoteApi(StaffApiView):
-    permission_classes = [CanOperate]
+    permission_classes = [may("note")]
 
     @extend_schema(
         tags=["orders (staff)"],
@@ -218,23 +195,20 @@ class StaffNoteApi(StaffApiView):
     )
     def post(self, request: Request, number: str) -> Response:
         data = parsed(NoteRequestSerializer, request)
-        key = hashlib.sha256(request_key(self).encode()).hexdigest()[:32]
-        staff_note(user=request.user, order_id=order_id_for(number), text=data["text"], request_key=key)
+        staff.staff_note(self.staff_request(request), order_id=order_id_for(number), text=data["text"])
         return Response(render_staff_order(number), status=status.HTTP_201_CREATED)
 
 
 class StaffDecisionApi(StaffApiView):
     """Approve or reject an order held for review (``approve`` set by the URL)."""
 
-    permission_classes = [CanOperate]
+    permission_classes = [may("approve")]
     approve = True
 
     def post(self, request: Request, number: str) -> Response:
         data = parsed(OrderDecisionSerializer, request)
-        # The form-key shape the decision service deduplicates by: 32 hex digits.
-        key = hashlib.sha256(request_key(self).encode()).hexdigest()[:32]
-        staff_decide(
-            user=request.user, order_id=order_id_for(number), approve=self.approve, note=data["note"], request_key=key
+        staff.staff_decide(
+            self.staff_request(request), order_id=order_id_for(number), approve=self.approve, note=data["note"]
         )
         return Response(render_staff_order(number))
 
@@ -271,7 +245,8 @@ def decision_view(*, approve: bool) -> type[StaffDecisionApi]:
         responses={200: StaffOrderSerializer, (409, "application/problem+json"): ACTION_NOT_ALLOWED},
     )(post)
     name = "StaffApproveApi" if approve else "StaffRejectApi"
-    return type(name, (StaffDecisionApi,), {"approve": approve, "post": post})
+    permission = may("approve" if approve else "reject")
+    return type(name, (StaffDecisionApi,), {"approve": approve, "post": post, "permission_classes": [permission]})
 
 
 StaffApproveApi = decision_view(approve=True)

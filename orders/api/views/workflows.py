@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from orders.api.base import StaffApiView, StaffListApiView
 from orders.api.filters import WorkflowExecutionFilter
-from orders.api.permissions import CanOperate
+from orders.api.permissions import may
 from orders.api.serializers.workflows import (
     ApprovalDecisionSerializer,
     PendingApprovalListSerializer,
@@ -20,12 +20,11 @@ from orders.api.serializers.workflows import (
     WorkflowTimelineSerializer,
 )
 from orders.api.views.staff_actions import parsed
+from orders.services.staff_actions import staff_decide_execution
 from payops.api.pagination import newest_first
-from payops.api.problems import Problem
 from payops.api.schema import documented_problem
 from payops.workflow.models import WorkflowExecution
 from payops.workflow.selectors import execution_timeline, executions_awaiting_approval
-from payops.workflow.services import WorkflowActionNotAllowed, approval_decide
 
 NOT_WAITING = documented_problem(
     409,
@@ -64,7 +63,8 @@ class WorkflowExecutionDetailApi(StaffApiView):
 
 
 class WorkflowApprovalDecisionApi(StaffApiView):
-    permission_classes = [CanOperate]
+    # Approving needs less than rejecting may: the staff layer checks the decision's own level.
+    permission_classes = [may("approve")]
 
     @extend_schema(
         tags=["workflows"],
@@ -78,13 +78,10 @@ class WorkflowApprovalDecisionApi(StaffApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         data = parsed(ApprovalDecisionSerializer, request)
-        WorkflowExecution.objects.filter(pk=pk).values_list("pk", flat=True).get()  # 404 if unknown
-        try:
-            approval_decide(execution_id=pk, decision=data["decision"], user=request.user, note=data["note"])  # type: ignore[arg-type]
-        except WorkflowActionNotAllowed as exc:
-            raise Problem(
-                status_code=409, slug="not-waiting-for-approval", title="Not waiting for approval", detail=str(exc)
-            ) from exc
+        # WorkflowExecution.DoesNotExist -> 404; not at an approval -> 409 not-waiting-for-approval
+        staff_decide_execution(
+            self.staff_request(request), execution_id=pk, decision=data["decision"], note=data["note"]
+        )
         return Response(WorkflowTimelineSerializer(execution_timeline(execution_id=pk)).data)
 
 

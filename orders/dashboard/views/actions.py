@@ -1,14 +1,14 @@
 """Every action the dashboard offers, through one flow: check the level, validate the form,
-show what will happen and ask to confirm, then call the staff service and report its answer.
+show what will happen and ask to confirm, then call the staff layer and word its answer.
 
-The form's ``request_key`` makes the same submit run once (orders/services/staff_actions.py);
-a refusal (the order's state does not allow it, over the refundable amount) comes back as the
-service's message, never as a crash.
+The staff layer (orders/services/staff_actions.py, staff_operations.py) checks the level again,
+makes the same form sent twice run once (the form's ``request_key``), audits, and answers with
+facts; the words for them, in the user's language, are chosen here. A refusal (the order's state
+does not allow it, over the refundable amount) comes back as the layer's message, never as a crash.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,24 +17,35 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from orders.dashboard import forms
 from orders.dashboard.views.common import forbidden, is_htmx, safe_next, staff_required
-from orders.errors import OrderError
+from orders.errors import ActionNotAllowed, OrderError
 from orders.models import Order, Product
+from orders.selectors import STAFF_ACTION_LEVELS
 from orders.services import staff_actions as staff
-from orders.services.stock_adjustments import product_adjust_stock
+from orders.services import staff_operations as operations
+from orders.services.stock_adjustments import StockAdjusted, product_adjust_stock
 from payops.money import Money
-from payops.staff.levels import StaffLevel, user_has_level
+from payops.staff.levels import user_has_level
 
-Run = Callable[[Any, Any, dict[str, Any]], staff.ActionResult]
+
+@dataclass(frozen=True)
+class Report:
+    """What the person is told: ``done`` False for a repeat (shown as information, not success)."""
+
+    done: bool
+    message: str
+
+
+Run = Callable[[staff.StaffRequest, Any, dict[str, Any]], Report]
 
 
 @dataclass(frozen=True)
 class Action:
-    level: StaffLevel
     form: Callable[..., forms.ActionForm]
     run: Run
     question: Any  # what the confirm step asks
@@ -44,112 +55,170 @@ def _money(order: Order, amount: int | None) -> str:
     return Money(amount, order.currency).format() if amount is not None else str(_("everything refundable"))
 
 
+def _repeat() -> Report:
+    return Report(False, gettext("This was already done (the form was sent twice)."))
+
+
+def _refunded(outcome: staff.StaffOutcome) -> Report:
+    refund = outcome.refund
+    assert refund is not None  # a refund action always answers with its refund
+    shown = Money(refund.amount, refund.currency).format()
+    if outcome.provider_unreachable:
+        return Report(True, gettext("Stripe could not be reached. The refund is reserved and will be sent again."))
+    if outcome.repeated:
+        return _repeat()
+    if refund.status == "failed":
+        raise ActionNotAllowed(
+            gettext("Stripe refused the refund of %(amount)s: %(reason)s")
+            % {"amount": shown, "reason": refund.failure_reason}
+        )
+    if refund.status == "succeeded":
+        return Report(True, gettext("Refunded %(amount)s.") % {"amount": shown})
+    return Report(
+        True, gettext("Refund of %(amount)s sent to Stripe (%(status)s).") % {"amount": shown, "status": refund.status}
+    )
+
+
+def _said(outcome: staff.StaffOutcome, done: str) -> Report:
+    return _repeat() if outcome.repeated else Report(True, done)
+
+
+def _decided(outcome: staff.StaffOutcome) -> Report:
+    if outcome.action == "approve":
+        return _said(outcome, gettext("Order approved; fulfilment goes on."))
+    return _said(outcome, gettext("Order rejected; the workflow refunds the payment and tells the customer."))
+
+
+def _payment_recorded(outcome: staff.StaffOutcome) -> Report:
+    if not outcome.applied:
+        return Report(False, gettext("This payment was already recorded."))
+    return Report(True, gettext("Payment recorded; the order is paid."))
+
+
 ORDER_ACTIONS: dict[str, Action] = {
     "refund": Action(
-        StaffLevel.REFUND,
         lambda order, data=None: forms.RefundForm(data, currency=order.currency),
-        lambda user, order, d: staff.staff_refund(
-            user=user, order_id=order.pk, amount=d["amount"], reason=d["reason"], request_key=d["request_key"]
+        lambda request, order, d: _refunded(
+            staff.staff_refund(request, order_id=order.pk, amount=d["amount"], reason=d["reason"])
         ),
         _("Refund %(amount)s of order %(number)s to the customer?"),
     ),
     "cancel": Action(
-        StaffLevel.OPERATE,
         lambda order, data=None: forms.CancelForm(data),
-        lambda user, order, d: staff.staff_cancel(
-            user=user, order_id=order.pk, reason=d["reason"], request_key=d["request_key"]
+        lambda request, order, d: _said(
+            staff.staff_cancel(request, order_id=order.pk, reason=d["reason"]),
+            gettext("Order cancelled; its stock is released."),
         ),
         _("Cancel order %(number)s? Its payment is cancelled at Stripe and its stock released."),
     ),
     "approve": Action(
-        StaffLevel.OPERATE,
         lambda order, data=None: forms.ApproveForm(data),
-        lambda user, order, d: staff.staff_decide(
-            user=user, order_id=order.pk, approve=True, note=d["note"], request_key=d["request_key"]
+        lambda request, order, d: _decided(
+            staff.staff_decide(request, order_id=order.pk, approve=True, note=d["note"])
         ),
         _("Approve order %(number)s for fulfilment?"),
     ),
     "reject": Action(
-        StaffLevel.OPERATE,
         lambda order, data=None: forms.ApproveForm(data),
-        lambda user, order, d: staff.staff_decide(
-            user=user, order_id=order.pk, approve=False, note=d["note"], request_key=d["request_key"]
+        lambda request, order, d: _decided(
+            staff.staff_decide(request, order_id=order.pk, approve=False, note=d["note"])
         ),
         _("Reject order %(number)s? The payment is refunded in full and the customer told by mail."),
     ),
     "ship": Action(
-        StaffLevel.OPERATE,
         lambda order, data=None: forms.ShipForm(data),
-        lambda user, order, d: staff.staff_mark_shipped(
-            user=user,
-            order_id=order.pk,
-            carrier=d["carrier"],
-            tracking_number=d["tracking_number"],
-            tracking_url=d["tracking_url"],
-            request_key=d["request_key"],
+        lambda request, order, d: _said(
+            staff.staff_mark_shipped(
+                request,
+                order_id=order.pk,
+                carrier=d["carrier"],
+                tracking_number=d["tracking_number"],
+                tracking_url=d["tracking_url"],
+            ),
+            gettext("Marked as shipped."),
         ),
         _("Mark order %(number)s as shipped? The customer is told by mail."),
     ),
     "record_payment": Action(
-        StaffLevel.OPERATE,
         lambda order, data=None: forms.RecordPaymentForm(data, currency=order.currency),
-        lambda user, order, d: staff.staff_record_outside_payment(
-            user=user, order_id=order.pk, amount=d["amount"], reference=d["reference"], request_key=d["request_key"]
+        lambda request, order, d: _payment_recorded(
+            staff.staff_record_outside_payment(
+                request, order_id=order.pk, amount=d["amount"], currency=order.currency, reference=d["reference"]
+            )
         ),
         _("Record %(amount)s received outside Stripe for order %(number)s? The order becomes paid."),
     ),
     "note": Action(
-        StaffLevel.OPERATE,
         lambda order, data=None: forms.NoteForm(data),
-        lambda user, order, d: staff.staff_note(
-            user=user, order_id=order.pk, text=d["text"], request_key=d["request_key"]
+        lambda request, order, d: _said(
+            staff.staff_note(request, order_id=order.pk, text=d["text"]), gettext("Note added.")
         ),
         _("Add this note to order %(number)s?"),
     ),
 }
 
+
+def _replayed(outcome: staff.StaffOutcome) -> Report:
+    if outcome.repeated:
+        return _repeat()
+    if not outcome.count:
+        raise ActionNotAllowed(gettext("Choose at least one webhook event."))
+    shown = ", ".join(f"{status} {count}" for status, count in sorted(outcome.summary.items()))
+    return Report(
+        True, gettext("Replayed %(count)d event(s): %(summary)s.") % {"count": outcome.count, "summary": shown}
+    )
+
+
+def _retried(outcome: staff.StaffOutcome) -> Report:
+    if outcome.repeated:
+        return _repeat()
+    if not outcome.count:
+        raise ActionNotAllowed(gettext("None of these events is dead; only dead events can be retried."))
+    return Report(True, gettext("%(count)d event(s) will be published again.") % {"count": outcome.count})
+
+
+def _resend_all(request: staff.StaffRequest, data: dict[str, Any]) -> Report:
+    # Each mail is its own action: two mails of one order are two audit events, each done once.
+    outcomes = [operations.staff_mail_resend(request.for_item(pk), mail_id=pk) for pk in data["ids"]]
+    if all(outcome.repeated for outcome in outcomes):
+        return _repeat()
+    if len(outcomes) == 1:
+        return Report(True, gettext("The mail will be sent again."))
+    return Report(True, gettext("Mails queued again."))
+
+
 ROW_ACTIONS: dict[str, Action] = {
     "webhook_replay": Action(
-        StaffLevel.OPERATE,
         lambda target, data=None: forms.RowsActionForm(data),
-        lambda user, target, d: staff.staff_inbox_replay(user=user, inbox_ids=d["ids"], request_key=d["request_key"]),
+        lambda request, target, d: _replayed(operations.staff_inbox_replay(request, inbox_ids=d["ids"])),
         _("Process %(count)d webhook event(s) again now?"),
     ),
     "outbox_retry": Action(
-        StaffLevel.OPERATE,
         lambda target, data=None: forms.RowsActionForm(data),
-        lambda user, target, d: staff.staff_outbox_retry(user=user, outbox_ids=d["ids"], request_key=d["request_key"]),
+        lambda request, target, d: _retried(operations.staff_outbox_retry(request, outbox_ids=d["ids"])),
         _("Publish %(count)d dead event(s) to EventBridge again?"),
     ),
     "mail_resend": Action(
-        StaffLevel.OPERATE,
         lambda target, data=None: forms.RowsActionForm(data),
-        lambda user, target, d: _resend_all(user, d),
+        lambda request, target, d: _resend_all(request, d),
         _("Send %(count)d mail(s) again?"),
     ),
 }
 
 
-def _resend_all(user: Any, data: dict[str, Any]) -> staff.ActionResult:
-    # One key per mail, derived from the form's: two mails of one order are two actions.
-    results = [
-        staff.staff_mail_resend(user=user, mail_id=pk, request_key=_derived_key(data["request_key"], pk))
-        for pk in data["ids"]
-    ]
-    if len(results) == 1:
-        return results[0]
-    return staff.ActionResult(any(r.done for r in results), str(_("Mails queued again.")))
-
-
-def _derived_key(request_key: str, pk: int) -> str:
-    return hashlib.sha256(f"{request_key}:{pk}".encode()).hexdigest()[:32]
-
-
 def _perform(
-    request: HttpRequest, action: Action, *, target: Any, back: str, question_args: dict[str, Any], name: str
+    request: HttpRequest,
+    action: Action,
+    *,
+    target: Any,
+    back: str,
+    question_args: dict[str, Any],
+    name: str,
+    staff_action: str = "",
 ) -> HttpResponse:
-    if not user_has_level(request.user, action.level):
-        return forbidden(request, action.level)
+    level = STAFF_ACTION_LEVELS[staff_action or name]
+    if not user_has_level(request.user, level):
+        return forbidden(request, level)
     form = action.form(target, request.POST)
     context: dict[str, Any] = {"form": form, "name": name, "target": target, "back": back, "action_url": request.path}
     if not form.is_valid():
@@ -163,7 +232,7 @@ def _perform(
         context["question"] = action.question % args
         return _panel(request, context, confirm=True)
     try:
-        result = action.run(request.user, target, data)
+        result = action.run(staff.StaffRequest.from_form(request.user, data["request_key"]), target, data)
     except OrderError as exc:
         context["refusal"] = exc.message
         return _panel(request, context, status=409)
@@ -206,11 +275,20 @@ def _stock_form(product: Product, data: Any = None) -> forms.ActionForm:
     return forms.StockAdjustForm(data)
 
 
+def _stock_adjusted(adjusted: StockAdjusted) -> Report:
+    if adjusted.repeated:
+        return _repeat()
+    return Report(
+        True,
+        gettext("%(sku)s: on hand %(before)d → %(after)d.")
+        % {"sku": adjusted.sku, "before": adjusted.before, "after": adjusted.after},
+    )
+
+
 STOCK_ACTION = Action(
-    StaffLevel.OPERATE,
     _stock_form,
-    lambda user, product, d: product_adjust_stock(
-        user=user, product_id=product.pk, delta=d["delta"], reason=d["reason"], request_key=d["request_key"]
+    lambda request, product, d: _stock_adjusted(
+        product_adjust_stock(request, product_id=product.pk, delta=d["delta"], reason=d["reason"])
     ),
     _("Change the stock on hand of %(sku)s by %(delta)+d units?"),
 )
@@ -227,4 +305,5 @@ def stock_adjust(request: HttpRequest, product_id: int) -> HttpResponse:
         back=reverse("dashboard:catalogue"),
         question_args={"sku": product.sku},
         name="stock",
+        staff_action="stock_adjust",
     )

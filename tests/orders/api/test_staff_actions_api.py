@@ -47,7 +47,10 @@ def test_partial_refund_happy_path(client, refunder, fake_stripe):
     assert data["order"]["status"] == "partially_refunded"
     assert data["order"]["refundable"]["amount"] == 7000
     event = Order.objects.get(pk=order.pk).events.get(type="refund.requested")
-    assert event.staff_user == refunder and event.cause_reference.startswith("api token pyo_")
+    audit = Order.objects.get(pk=order.pk).events.get(type="staff.refund_requested")
+    assert event.staff_user == audit.staff_user == refunder
+    assert event.cause_reference == audit.cause_reference and event.cause_reference.startswith("api:")
+    assert audit.data["via"].startswith("api token pyo_") and audit.data["amount"] == 3000
 
 
 def test_a_retried_refund_with_its_key_is_one_refund(client, refunder, fake_stripe):
