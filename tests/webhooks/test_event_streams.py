@@ -26,12 +26,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from orders.models import Dispute, Order, Payment, Product, Refund
-from orders.services.stripe_events import StripeEvent, handle_stripe_event, prepare_stripe_event
 from tests.factories import make_order, make_payment, make_product
 from tests.fakes.stripe_api import bank_transfer_next_action, payment_intent_json
 from tests.orders.lifecycle_spec import ALLOWED, UNPAID
 from tests.stripe_events import intent_object, stripe_event
 from tests.webhooks.helpers import deliver
+from webhooks.handlers import StripeEvent, stripe_handle, stripe_prepare
 
 T0 = int(time.time()) - 20_000
 AMOUNT = 6000
@@ -223,7 +223,7 @@ def run_plan(scenario: str, plan: list[tuple[str, dict[str, Any]]]) -> dict[str,
                     row = deliver(event)
                     assert row.status == "processed", (event["id"], row.last_error)
                 else:  # the same payload straight to the handler, as a worker would after the inbox
-                    handle_stripe_event(prepare_stripe_event(StripeEvent.from_payload(event)))
+                    stripe_handle(stripe_prepare(StripeEvent.from_payload(event)))
             order = Order.objects.get(pk=order.pk)
             payment = Payment.objects.get(order=order)
             events = list(order.events.order_by("sequence"))
