@@ -14,7 +14,7 @@ from orders.models import Payment, Refund
 from orders.selectors import refundable_amount
 from orders.services.order_events import Cause
 from orders.services.refunds import order_refund, refunds_awaiting_submission
-from payops.stripe.gateway import GatewayUnavailable, RefundData
+from payops.stripe.gateway import GatewayError, GatewayUnavailable, RefundData
 from tests.factories import make_order, make_payment, make_product
 from tests.markers import requires_postgres
 
@@ -31,6 +31,8 @@ class StubGateway:
     def create_refund(self, *, intent_id, amount, reason, idempotency_key, metadata=None):
         if self.status == "unavailable":
             raise GatewayUnavailable("Stripe did not answer")
+        if self.status == "refused":
+            raise GatewayError("Stripe says no: " + "x" * 300, code="charge_disputed")
         self.amounts.append(amount)
         ours = (metadata or {})["payops_refund_id"]
         return RefundData(
@@ -126,6 +128,52 @@ def test_zero_and_negative_refunds_are_refused_at_the_service(amount):
         refund(order, amount, "k")
     assert not Refund.objects.exists()
     assert not order.events.filter(type="refund.requested").exists()
+
+
+@pytest.mark.django_db
+def test_one_yen_can_be_refunded_and_the_last_yen_too():
+    order, payment = make_paid_order()
+    assert refund(order, 1, "one").amount == 1
+    assert refund(order, PAID - 2, "most").amount == PAID - 2
+    assert refundable_amount(Payment.objects.get(pk=payment.pk)) == 1
+    assert refund(order, None, "last").amount == 1
+    assert money_out(payment) == PAID
+
+
+@pytest.mark.django_db
+def test_what_a_refund_records_on_the_order():
+    # given a refund with a reason longer than the column
+    order, _payment = make_paid_order()
+    long_reason = "damaged in transit; " * 20
+    done = refund(order, 2500, "k", "succeeded")
+    # then the request and Stripe's answer are both on the order's history, with what they were
+    assert done.reason == "r"
+    requested = order.events.get(type="refund.requested")
+    assert requested.data == {"amount": 2500, "reason": "r", "refund_id": f"payops-{done.pk}"}
+    succeeded = order.events.get(type="refund.succeeded")
+    assert succeeded.data == {"refund_id": f"re_{done.pk}", "amount": 2500, "failure_reason": ""}
+    assert (succeeded.cause, succeeded.cause_reference) == ("system", f"refund:{done.pk}")
+    long = order_refund(
+        order_id=order.pk, amount=100, reason=long_reason, cause=Cause.system("t"), request_key="long",
+        gateway=StubGateway("pending"),
+    )  # fmt: skip
+    assert long.reason == long_reason[:255]
+    assert order.events.filter(type="refund.requested").last().data["reason"] == long_reason[:255]
+    # a pending answer is not an outcome yet
+    assert not order.events.filter(type="refund.pending").exists()
+
+
+@pytest.mark.django_db
+def test_a_refund_stripe_refuses_is_failed_with_its_reason_and_frees_the_amount():
+    order, payment = make_paid_order()
+    failed = refund(order, 4000, "k", "refused")
+    assert (failed.status, failed.refund_id) == ("failed", None)
+    assert failed.failure_reason == ("Stripe says no: " + "x" * 300)[:255]
+    event = order.events.get(type="refund.failed")
+    assert event.data == {"refund_id": f"payops-{failed.pk}", "amount": 4000, "failure_reason": failed.failure_reason}
+    assert refundable_amount(payment) == PAID
+    order.refresh_from_db()
+    assert order.status == "paid"
 
 
 @pytest.mark.django_db
