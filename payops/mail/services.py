@@ -15,7 +15,6 @@ row ``unconfirmed`` for a person instead of guessing (ADR 0006).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,6 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from payops.after_commit import send_after_commit_robustly
 from payops.aws import client as aws
 from payops.aws.ses import OutgoingMail, SesError, send_mail
 from payops.mail.models import Mail, MailStatus
@@ -62,7 +62,7 @@ def mail_enqueue(
         },
     )
     if created:
-        transaction.on_commit(functools.partial(_kick_sender, idempotency_key), robust=True)
+        send_after_commit_robustly(_kick_sender, idempotency_key)
     return mail
 
 
@@ -152,5 +152,5 @@ def mail_retry(*, ids: Iterable[int], now: dt.datetime | None = None) -> int:
         status=MailStatus.PENDING, attempts=0, next_attempt_at=now, claimed_at=None
     )
     for key in keys:
-        transaction.on_commit(functools.partial(_kick_sender, key), robust=True)
+        send_after_commit_robustly(_kick_sender, key)
     return len(keys)

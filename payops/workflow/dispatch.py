@@ -12,12 +12,11 @@ after its visibility timeout anyway. The sweep sends them when they are due.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 
 from django.conf import settings
-from django.db import transaction
 
+from payops.after_commit import send_after_commit_robustly
 from payops.workflow.models import StepRun
 
 logger = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ def plan_dispatch(step: StepRun, *, now: dt.datetime) -> float | None:
 
 def send_after_commit(step: StepRun, delay: float) -> None:
     # robust: a broker that is down must not undo the committed step; the sweep sends it later.
-    transaction.on_commit(functools.partial(send_step, step.pk, step.execution_id, delay), robust=True)
+    send_after_commit_robustly(send_step, step.pk, step.execution_id, delay)
 
 
 def schedule_step(step: StepRun, *, now: dt.datetime) -> None:
