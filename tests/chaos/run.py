@@ -237,6 +237,8 @@ def run_chaos(stack: Stack, truth: StripeTruth, ledger: Ledger) -> ChaosRun:
     for name in WORKERS:
         if not wait_until(lambda n=name: stack.redis_reconnects(n) >= 2, timeout=30):
             run.note(f"{name} did not log a reconnect to Redis")
+    # Shoppers right after Redis came back meet the connections that died with it.
+    wait_until(lambda: ledger.count(phase="redis-back", paths=("order-api", "order-page")) >= 6, timeout=20)
     stack.supervise()
 
     ledger.phase = "db-terminate"

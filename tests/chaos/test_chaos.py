@@ -166,7 +166,6 @@ def test_no_500_on_shopper_paths_while_workers_are_killed(chaos: ChaosRun) -> No
     _no_500(chaos, "calm", "worker-kill", "settle", "final")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13.6, until checkout lands")
 def test_no_500_on_shopper_paths_while_redis_is_down(chaos: ChaosRun) -> None:
     _no_500(chaos, "redis-down", "redis-back")
 
