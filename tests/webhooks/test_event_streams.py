@@ -335,6 +335,15 @@ def test_the_stream_in_the_order_it_happened_ends_as_the_rules_say(scenario, out
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("scenario", "outcome"), SCENARIOS)
+def test_the_stream_backwards_and_replayed_ends_as_the_rules_say(scenario, outcome, stripe_now):
+    # every event after the ones it follows, each delivered twice and once more to its handler
+    backwards = list(reversed(stream_for(scenario, outcome)))
+    plan = [(route, event) for event in backwards for route in ("inbox", "inbox", "handler")]
+    check_against_oracle(run_plan(scenario, plan), expected_for(scenario, outcome))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("scenario", "outcome"), SCENARIOS)
 def test_any_arrival_order_with_redeliveries_ends_as_the_rules_say(scenario, outcome, stripe_now):
     @_hypothesis
     @given(plan=delivery_plans(stream_for(scenario, outcome)))
