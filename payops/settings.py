@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "channels",
     "orders",
     "webhooks",
-    "payops.simulator",
     "payops.aws",
     "payops.outbox",
     "payops.mail",
@@ -196,6 +195,9 @@ PAYMENT_SIMULATOR = env.bool(
     "PAYMENT_SIMULATOR", default=not PRODUCTION and not env.str("STRIPE_SECRET_KEY", default="")
 )
 if PAYMENT_SIMULATOR:
+    # Installed (its tables, admin and pages under /simulator/, payops/urls.py) only while it is
+    # the gateway: nothing of it is on the production path.
+    INSTALLED_APPS.append("payops.simulator")
     STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_payops_simulator")
     STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_payops_simulator")
     STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=["whsec_payops_simulator"])

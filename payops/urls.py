@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -17,7 +18,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("webhooks/", include("webhooks.urls")),
-    path("simulator/", include("payops.simulator.urls")),
     path("healthz", health, name="health"),
     path("livez", liveness, name="liveness"),
     path("dashboard/", include("orders.dashboard.urls")),
@@ -25,3 +25,6 @@ urlpatterns = [
     path("logout/", DashboardLogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.PAYMENT_SIMULATOR:
+    urlpatterns.append(path("simulator/", include("payops.simulator.urls")))

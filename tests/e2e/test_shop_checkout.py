@@ -43,7 +43,7 @@ def test_card_with_3d_secure_ends_paid(page, payops_server, catalogue):
     page.set_viewport_size({"width": 1000, "height": 1200})
     page.goto(f"{payops_server.url}/")
     screenshot(page, "shop")
-    _place_order(page, payops_server, method="card", locale="en", card="4000002500003155")
+    _place_order(page, payops_server, method="card", locale="en", card="pm_card_authenticationRequired")
     expect(page.locator("#order-status")).to_have_attribute("data-status", "awaiting_payment")
     screenshot(page, "order-card-3ds-pending")
 
@@ -58,7 +58,7 @@ def test_card_with_3d_secure_ends_paid(page, payops_server, catalogue):
 
 
 def test_declined_card_shows_the_reason(page, payops_server, catalogue):
-    _place_order(page, payops_server, method="card", locale="en", card="4000000000000002")
+    _place_order(page, payops_server, method="card", locale="en", card="pm_card_chargeDeclined")
     expect(page.locator("#order-status")).to_have_attribute("data-status", "payment_failed")
     expect(page.locator("#live-next-step")).to_contain_text("declined")
     screenshot(page, "order-payment-failed")

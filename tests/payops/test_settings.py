@@ -20,14 +20,14 @@ FULL = {
 }
 
 
-def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def start(env: dict[str, str], code: str = "print('started')") -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("PAYOPS_", "DJANGO_", "STRIPE_", "DATABASE_", "REDIS_"))
     }
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=settings.BASE_DIR,
         env={**clean, "DJANGO_SETTINGS_MODULE": "payops.settings", **env},
         capture_output=True,
@@ -71,3 +71,23 @@ def test_the_simulator_refuses_a_live_key():
     result = start({"PAYMENT_SIMULATOR": "true", "STRIPE_SECRET_KEY": "sk_live_abc"})
     assert result.returncode != 0
     assert "cannot run with a live Stripe key" in result.stderr
+
+
+SIMULATOR_PRESENCE = (
+    "from django.apps import apps; from django.urls import Resolver404, resolve\n"
+    "try:\n    resolve('/simulator/stripe/v1/customers'); mounted = True\n"
+    "except Resolver404:\n    mounted = False\n"
+    "print(apps.is_installed('payops.simulator'), mounted)"
+)
+
+
+def test_the_simulator_is_neither_installed_nor_mounted_in_production():
+    result = start(FULL, SIMULATOR_PRESENCE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_the_simulator_is_installed_and_mounted_when_it_is_the_gateway():
+    result = start({"PAYMENT_SIMULATOR": "true"}, SIMULATOR_PRESENCE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import stripe
 
-from payops.simulator.testing import DjangoClientHTTPClient, simulator_gateway, simulator_stripe_client
 from payops.stripe.gateway import StripeGateway
+from tests.simulator.clients import DjangoClientHTTPClient, simulator_gateway, simulator_stripe_client
 
 SECRET_KEY = "sk_test_simulator_suite"
 WEBHOOK_SECRET = "whsec_simulator_suite"

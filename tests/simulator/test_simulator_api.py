@@ -8,8 +8,8 @@ import stripe
 from django.test import Client
 
 from payops.simulator.models import SimPaymentIntent, SimRefund
-from payops.simulator.testing import DjangoClientHTTPClient, simulator_gateway, simulator_stripe_client
 from payops.stripe.gateway import GatewayError, StripeGateway
+from tests.simulator.clients import DjangoClientHTTPClient, simulator_gateway, simulator_stripe_client
 from tests.simulator.helpers import (
     AUTH,
     api_post,

@@ -8,8 +8,8 @@ from django.test import Client
 
 from payops.simulator.models import SimPaymentIntent
 from payops.simulator.test_cards import payment_method_for_card
-from payops.simulator.testing import DjangoClientHTTPClient
 from payops.stripe.gateway import PaymentDeclined, StripeGateway
+from tests.simulator.clients import DjangoClientHTTPClient
 from tests.simulator.helpers import create_card_intent, event_types
 
 

@@ -13,8 +13,8 @@ from django.test import Client
 from payops.simulator import delivery
 from payops.simulator.delivery import deliver_pending_events, sign_payload
 from payops.simulator.models import SimEvent
-from payops.simulator.testing import simulator_gateway
 from payops.stripe.gateway import StripeGateway
+from tests.simulator.clients import simulator_gateway
 from tests.simulator.conftest import WEBHOOK_SECRET, RecordingSend
 from tests.simulator.helpers import api_post, create_card_intent, create_konbini_intent
 

@@ -8,8 +8,8 @@ import stripe
 from django.test import Client
 
 from payops.simulator.services.konbini import voucher_expiry
-from payops.simulator.testing import DjangoClientHTTPClient
 from payops.stripe.gateway import GatewayError, StripeGateway
+from tests.simulator.clients import DjangoClientHTTPClient
 from tests.simulator.helpers import create_konbini_intent, event_payloads, event_types
 
 JST = ZoneInfo("Asia/Tokyo")

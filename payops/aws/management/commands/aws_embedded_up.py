@@ -7,6 +7,7 @@ payops process through ``var/aws-embedded.json``.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PAYOPS_AWS != "embedded" or settings.AWS_ENDPOINT_URL:
             raise CommandError("aws_embedded_up is for the embedded profile (PAYOPS_AWS=embedded, no AWS_ENDPOINT_URL)")
+        if importlib.util.find_spec("moto") is None:
+            raise CommandError("the embedded AWS needs moto: pip install -r requirements-embedded.txt (./dev up does)")
         log_path = Path(settings.PAYOPS_EMBEDDED_AWS_STATE_FILE).with_suffix(".log")
         server = start_in_background(watch_pid=options["watch_pid"] or os.getppid(), log_path=log_path)
         report = deploy_infrastructure(demo_secrets=True)
