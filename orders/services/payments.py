@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from orders.models import Order, Payment
 from orders.services.order_events import Cause
+from orders.services.snapshots import snapshot_supersedes
 from orders.services.transitions import (
     lock_order,
     order_cancel,
@@ -42,32 +43,95 @@ def payment_expiry_for(*, method: str, intent: PaymentIntentData | None, now: dt
     return now + dt.timedelta(minutes=settings.PAYOPS_CARD_EXPIRES_AFTER_MINUTES)
 
 
-@transaction.atomic
-def payment_apply_intent(
-    *, payment_id: int, intent: PaymentIntentData, cause: Cause, move_order: bool = True
-) -> Payment:
-    """Copy a PaymentIntent snapshot onto its payment and move the order if the table allows.
+# How far a PaymentIntent has come. Stripe moves an intent forward, except that a failed attempt
+# sends it back to requires_payment_method; "creating" is payops's own row before the intent.
+_INTENT_STAGE = {
+    "creating": 0,
+    "requires_payment_method": 1,
+    "requires_confirmation": 2,
+    "requires_action": 3,
+    "processing": 4,
+    "requires_capture": 5,
+    "succeeded": 6,
+    "canceled": 6,
+}
+# Nothing follows these in Stripe: a snapshot with another status is older, whatever its time.
+FINAL_INTENT_STATUSES = frozenset({"succeeded", "canceled"})
 
-    A move the table does not allow (a stale "requires_action" for an order already paid) is
-    not an error here: Stripe's view is applied to the payment row, the order keeps its status.
+
+def _intent_progress(status: str, amount_received: int, amount_remaining: int | None) -> tuple[int, int, int]:
+    # Within one stage, more money received and less still due (bank transfer funded in parts)
+    # is further along.
+    return (_INTENT_STAGE.get(status, 0), amount_received, -(amount_remaining or 0))
+
+
+def intent_snapshot_applies(
+    *, payment: Payment, intent: PaymentIntentData, event_created: int | None, fresh: bool = False
+) -> bool:
+    """Whether ``intent`` may replace what ``payment`` holds; the caller holds the order lock.
+
+    ``event_created`` is the ``created`` of the event that carried the snapshot, or None for an
+    answer of Stripe's API (checkout, cancel, retrieve), which has no time to compare: such an
+    answer only moves a payment forward. ``fresh``: read from Stripe after an event of the same
+    second as the stored one, so it settles that tie.
     """
-    order = lock_order(Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
-    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    if payment.status in FINAL_INTENT_STATUSES and intent.status != payment.status:
+        return False
+    stored = _intent_progress(payment.status, payment.amount_received, payment.amount_remaining)
+    offered = _intent_progress(intent.status, intent.amount_received, intent.amount_remaining)
+    if event_created is None:
+        return offered >= stored
+    if fresh and payment.last_event_created == event_created:
+        return True
+    return snapshot_supersedes(
+        stored_created=payment.last_event_created, created=event_created, stored_progress=stored, progress=offered
+    )
 
+
+def payment_record_intent(
+    *, order: Order, payment: Payment, intent: PaymentIntentData, event_created: int | None, fresh: bool = False
+) -> bool:
+    """Copy a PaymentIntent snapshot onto its payment unless what it holds is newer.
+
+    The caller holds the order's row lock (every writer of a payment takes it first). Returns
+    whether the snapshot was applied.
+    """
+    if payment.intent_id not in (None, intent.id) or not intent_snapshot_applies(
+        payment=payment, intent=intent, event_created=event_created, fresh=fresh
+    ):
+        return False
     payment.intent_id = intent.id
     payment.status = intent.status
-    payment.amount_received = intent.amount_received
+    # Stripe never takes back money it reported received (refunds are counted separately).
+    payment.amount_received = max(payment.amount_received, intent.amount_received)
     payment.client_secret = intent.client_secret
     payment.next_action = intent.next_action
     payment.amount_remaining = intent.amount_remaining
     if intent.failure_code or intent.failure_message:
         payment.failure_code = intent.failure_code[:64]
         payment.failure_message = intent.failure_message[:500]
+    if event_created is not None:
+        payment.last_event_created = max(event_created, payment.last_event_created or 0)
     payment.save()
 
     if intent.status == "requires_action":
         order.payment_expires_at = payment_expiry_for(method=payment.method, intent=intent, now=timezone.now())
         order.save(update_fields=["payment_expires_at", "updated_at"])
+    return True
+
+
+@transaction.atomic
+def payment_apply_intent(
+    *, payment_id: int, intent: PaymentIntentData, cause: Cause, move_order: bool = True
+) -> Payment:
+    """Record an answer of Stripe's API about a PaymentIntent and move the order if the table allows.
+
+    A move the table does not allow (a stale "requires_action" for an order already paid) is
+    not an error here: Stripe's view is applied to the payment row, the order keeps its status.
+    """
+    order = lock_order(Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    payment_record_intent(order=order, payment=payment, intent=intent, event_created=None)
     if move_order:
         move_order_for_intent(order, payment, cause)
     return payment

@@ -20,8 +20,9 @@ from django.db import transaction
 
 from orders.models import Dispute, Order, Payment, Refund
 from orders.services.order_events import Cause, record_order_event
-from orders.services.payments import payment_apply_intent
+from orders.services.payments import FINAL_INTENT_STATUSES, payment_record_intent
 from orders.services.reconcile import order_reconcile
+from orders.services.snapshots import snapshot_supersedes
 from orders.services.transitions import lock_order
 from payops.stripe.gateway import PaymentIntentData, StripeGateway, get_gateway
 from webhooks.handlers import EventOutcome, StripeEvent
@@ -40,7 +41,12 @@ def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = 
         return event
     intent = PaymentIntentData.from_stripe(event.object)
     payment = _payment_for_intent(intent)
-    if payment is None or payment.last_event_created != event.created or intent.status == payment.status:
+    if (
+        payment is None
+        or payment.status in FINAL_INTENT_STATUSES
+        or payment.last_event_created != event.created
+        or intent.status == payment.status
+    ):
         return event
     current = (gateway or get_gateway()).retrieve_payment_intent(intent.id)
     return StripeEvent(id=event.id, type=event.type, created=event.created, object=event.object, current_intent=current)
@@ -73,16 +79,14 @@ def _payment_for_intent(intent: PaymentIntentData) -> Payment | None:
 
 @transaction.atomic
 def _apply_intent_event(*, payment_id: int, intent: PaymentIntentData, event: StripeEvent, fresh: bool) -> EventOutcome:
-    """Apply an intent snapshot unless a newer one was applied already (``fresh``: read from
-    Stripe just now, so current whatever the event's time)."""
+    """Apply an intent snapshot unless the payment holds a newer one, decided under the lock
+    (``fresh``: read from Stripe just now to settle a same-second conflict)."""
     order = lock_order(Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     cause = Cause.webhook(event.id)
-    last = payment.last_event_created
-    stale = not fresh and last is not None and event.created < last
-    if not stale:
-        payment_apply_intent(payment_id=payment.pk, intent=intent, cause=cause, move_order=False)
-        Payment.objects.filter(pk=payment.pk).update(last_event_created=max(event.created, last or 0))
+    applied = payment_record_intent(
+        order=order, payment=payment, intent=intent, event_created=event.created, fresh=fresh
+    )
     if event.type == "payment_intent.partially_funded":
         _record_fact_once(
             order=order,
@@ -90,9 +94,9 @@ def _apply_intent_event(*, payment_id: int, intent: PaymentIntentData, event: St
             cause=cause,
             data={"payment_intent": intent.id, "amount_remaining": intent.amount_remaining},
         )
-    payment.refresh_from_db()
     order_reconcile(order=order, payment=payment, cause=cause)
-    return EventOutcome(True, f"{'stale snapshot kept out; ' if stale else ''}order {order.number} is {order.status}")
+    kept_out = "" if applied else "older snapshot kept out; "
+    return EventOutcome(True, f"{kept_out}order {order.number} is {order.status}")
 
 
 def _record_fact_once(*, order: Order, type: str, cause: Cause, data: dict[str, Any]) -> None:
@@ -133,8 +137,16 @@ def _on_payops_payment(kind: str) -> Callable[[PaymentHandler], Callable[[Stripe
 @_on_payops_payment("charge")
 def _on_charge_refunded(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
     charge = event.object
-    if payment.last_charge_event_created is None or event.created >= payment.last_charge_event_created:
-        payment.amount_refunded = int(charge.get("amount_refunded") or 0)
+    reported = int(charge.get("amount_refunded") or 0)
+    # The charge's cumulative figure: two charge.refunded of one second keep the larger one.
+    # The total that moves the order also sums the refunds by id (reconcile.refunded_amount).
+    if snapshot_supersedes(
+        stored_created=payment.last_charge_event_created,
+        created=event.created,
+        stored_progress=payment.amount_refunded,
+        progress=reported,
+    ):
+        payment.amount_refunded = reported
         payment.last_charge_event_created = event.created
         payment.save(update_fields=["amount_refunded", "last_charge_event_created", "updated_at"])
     for refund in (charge.get("refunds") or {}).get("data") or []:
@@ -152,6 +164,8 @@ def _on_refund(event: StripeEvent, order: Order, payment: Payment, cause: Cause)
 
 
 _FINAL_REFUND_STATUSES = ("succeeded", "failed", "canceled")
+# How far a refund has come; a succeeded refund can still fail later, never the other way round.
+_REFUND_STAGE = {"requested": 0, "pending": 1, "requires_action": 1, "succeeded": 2, "failed": 3, "canceled": 3}
 
 
 def _upsert_refund(*, order: Order, payment: Payment, refund: dict[str, Any], event: StripeEvent, cause: Cause) -> None:
@@ -169,8 +183,14 @@ def _upsert_refund(*, order: Order, payment: Payment, refund: dict[str, Any], ev
         },
     )
     previous = None if created else row.status
-    if not created and (row.last_event_created is None or event.created >= row.last_event_created):
-        row.status = refund.get("status") or row.status
+    status = refund.get("status") or row.status
+    if not created and snapshot_supersedes(
+        stored_created=row.last_event_created,
+        created=event.created,
+        stored_progress=_REFUND_STAGE.get(row.status, 0),
+        progress=_REFUND_STAGE.get(status, 0),
+    ):
+        row.status = status
         row.failure_reason = refund.get("failure_reason") or row.failure_reason
         row.last_event_created = event.created
         row.save(update_fields=["status", "failure_reason", "last_event_created", "updated_at"])
@@ -210,7 +230,12 @@ def _on_dispute(event: StripeEvent, order: Order, payment: Payment, cause: Cause
         },
     )
     was_closed = not created and not row.is_open
-    if not created and (row.last_event_created is None or event.created >= row.last_event_created):
+    if not created and snapshot_supersedes(
+        stored_created=row.last_event_created,
+        created=event.created,
+        stored_progress=_dispute_stage(row.status),
+        progress=_dispute_stage(dispute["status"]),
+    ):
         row.status = dispute["status"]
         row.last_event_created = event.created
         row.save(update_fields=["status", "last_event_created", "updated_at"])
@@ -224,14 +249,27 @@ def _on_dispute(event: StripeEvent, order: Order, payment: Payment, cause: Cause
     return EventOutcome(True, f"dispute {row.dispute_id} is {row.status}; order {order.number} is {order.status}")
 
 
+def _dispute_stage(status: str) -> int:
+    if status in Dispute.CLOSED_STATUSES:
+        return 2
+    return 1 if status.endswith("under_review") else 0
+
+
 # --- review.* (Radar) ---------------------------------------------------------------------------
 
 
 @_on_payops_payment("review")
 def _on_review(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
     review = event.object
-    if payment.last_review_event_created is None or event.created >= payment.last_review_event_created:
-        payment.review_open = bool(review.get("open"))
+    is_open = bool(review.get("open"))
+    # A review, once closed, stays closed: in one second the closing snapshot wins.
+    if snapshot_supersedes(
+        stored_created=payment.last_review_event_created,
+        created=event.created,
+        stored_progress=not payment.review_open,
+        progress=not is_open,
+    ):
+        payment.review_open = is_open
         payment.last_review_event_created = event.created
         payment.save(update_fields=["review_open", "last_review_event_created", "updated_at"])
     kind = "opened" if event.type == "review.opened" else "closed"

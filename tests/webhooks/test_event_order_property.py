@@ -1,5 +1,9 @@
 """Any arrival order of one order's Stripe events, with redeliveries, ends where the in-order
-stream ends: the same order and payment state, and each fact recorded exactly once."""
+stream ends: the same order and payment state, and each fact recorded exactly once.
+
+The same holds when events of one object share a ``created`` second (Stripe's resolution), and
+when workers overlap: one prepares its event (the Stripe read outside the lock) before another
+worker's event is applied, then applies its own (issue 13.1)."""
 
 import time
 
@@ -9,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders.models import Dispute, Order, Payment, Product
+from orders.services.stripe_events import StripeEvent, handle_stripe_event, prepare_stripe_event
 from tests.factories import make_order, make_payment, make_product
-from tests.fakes.stripe_api import bank_transfer_next_action
+from tests.fakes.stripe_api import bank_transfer_next_action, payment_intent_json
 from tests.stripe_events import intent_object, stripe_event
 from tests.webhooks.helpers import deliver
 
@@ -75,11 +80,56 @@ STREAM = [
 ]
 
 
+# The same life with collisions: funded twice in one second (partially, then fully), two
+# refunds reported in one second, a review and a dispute opened and closed within a second.
+SAME_SECOND_STREAM = [
+    STREAM[0],
+    {**STREAM[1], "id": "evt_s2", "created": T0 + 10},
+    {**STREAM[2], "id": "evt_s3", "created": T0 + 10},
+    {**STREAM[3], "id": "evt_s4", "created": T0 + 45},
+    stripe_event(
+        "charge.refunded",
+        {"id": "ch_prop", "object": "charge", "payment_intent": "pi_prop", "amount_refunded": 500},
+        created=T0 + 30,
+        event_id="evt_s5a",
+    ),
+    {**STREAM[4], "id": "evt_s5", "created": T0 + 30},
+    {**STREAM[5], "id": "evt_s6", "created": T0 + 50},
+    {**STREAM[6], "id": "evt_s7", "created": T0 + 45},
+    {**STREAM[7], "id": "evt_s8", "created": T0 + 50},
+]
+
+
+def _stripe_now(request):
+    """Stripe's PaymentIntent as it is after the whole stream (read to settle a same-second tie)."""
+    assert request.path == "/v1/payment_intents/pi_prop"
+    return 200, payment_intent_json(
+        id="pi_prop",
+        amount=AMOUNT,
+        amount_received=AMOUNT,
+        status="succeeded",
+        payment_method_types=["customer_balance"],
+    )
+
+
 class _Rollback(Exception):
     pass
 
 
-def _outcome_of(deliveries):
+def _run_overlapping(deliveries, leads):
+    """Process deliveries as overlapping workers would: delivery i is prepared (outside the
+    lock) before the ``leads[i]`` deliveries ahead of it are applied, then applied in turn."""
+    prepared = {}
+    for position in range(len(deliveries) + 1):
+        for i, event in enumerate(deliveries):
+            if i >= position and max(i - leads[i], 0) == position and i not in prepared:
+                prepared[i] = prepare_stripe_event(StripeEvent.from_payload(event))
+        if position < len(deliveries):
+            with transaction.atomic():
+                handle_stripe_event(prepared.pop(position))
+
+
+def _outcome_of(deliveries, leads=None):
     """Run deliveries against a fresh order and return what they left, then roll it all back."""
     result = {}
     try:
@@ -87,8 +137,12 @@ def _outcome_of(deliveries):
             product = make_product(price_amount=AMOUNT, stock_on_hand=3)
             order = make_order(status="awaiting_payment", product=product)
             make_payment(order, intent_id="pi_prop", method="bank_transfer", status="requires_action", amount=AMOUNT)
-            for event in deliveries:
-                deliver(event)
+            if leads is None:
+                for event in deliveries:
+                    row = deliver(event)
+                    assert row.status in ("processed", "ignored"), row.last_error
+            else:
+                _run_overlapping(deliveries, leads)
             order = Order.objects.get(pk=order.pk)
             payment = Payment.objects.get(order=order)
             # A fact is attributed to the event that revealed it first (a dispute can become known
@@ -138,12 +192,19 @@ def test_in_order_stream_ends_as_expected(in_order):
     )
 
 
+@pytest.mark.django_db
+def test_same_second_stream_in_order_ends_as_the_spaced_one(in_order, fake_stripe):
+    fake_stripe.responder = _stripe_now
+    # One more charge.refunded (a smaller total reported first) changes no outcome.
+    assert _outcome_of(SAME_SECOND_STREAM) == in_order
+
+
 @st.composite
-def shuffled_with_redeliveries(draw):
-    order = draw(st.permutations(STREAM))
+def shuffled_with_redeliveries(draw, stream=STREAM):
+    order = draw(st.permutations(stream))
     deliveries = list(order)
     for _ in range(draw(st.integers(min_value=0, max_value=6))):
-        event = draw(st.sampled_from(STREAM))
+        event = draw(st.sampled_from(stream))
         deliveries.insert(draw(st.integers(min_value=0, max_value=len(deliveries))), event)
     return deliveries
 
@@ -153,3 +214,27 @@ def shuffled_with_redeliveries(draw):
 @given(deliveries=shuffled_with_redeliveries())
 def test_any_arrival_order_with_redeliveries_ends_the_same(in_order, deliveries):
     assert _outcome_of(deliveries) == in_order
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deliveries=shuffled_with_redeliveries(stream=SAME_SECOND_STREAM))
+def test_same_second_events_in_any_arrival_order_end_the_same(in_order, fake_stripe, deliveries):
+    fake_stripe.responder = _stripe_now
+    assert _outcome_of(deliveries) == in_order
+
+
+@st.composite
+def overlapping_workers(draw):
+    deliveries = draw(shuffled_with_redeliveries(stream=SAME_SECOND_STREAM))
+    leads = draw(st.lists(st.integers(min_value=0, max_value=3), min_size=len(deliveries), max_size=len(deliveries)))
+    return deliveries, leads
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(run=overlapping_workers())
+def test_overlapping_workers_end_the_same(in_order, fake_stripe, run):
+    fake_stripe.responder = _stripe_now
+    deliveries, leads = run
+    assert _outcome_of(deliveries, leads) == in_order
