@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders.models import Dispute, Order, Payment, Product
-from orders.services.stripe_events import StripeEvent, handle_stripe_event, prepare_stripe_event
 from tests.factories import make_order, make_payment, make_product
 from tests.fakes.stripe_api import bank_transfer_next_action, payment_intent_json
 from tests.stripe_events import intent_object, stripe_event
 from tests.webhooks.helpers import deliver
+from webhooks.handlers import StripeEvent, stripe_handle, stripe_prepare
 
 T0 = int(time.time()) - 10_000
 AMOUNT = 6000
@@ -123,10 +123,10 @@ def _run_overlapping(deliveries, leads):
     for position in range(len(deliveries) + 1):
         for i, event in enumerate(deliveries):
             if i >= position and max(i - leads[i], 0) == position and i not in prepared:
-                prepared[i] = prepare_stripe_event(StripeEvent.from_payload(event))
+                prepared[i] = stripe_prepare(StripeEvent.from_payload(event))
         if position < len(deliveries):
             with transaction.atomic():
-                handle_stripe_event(prepared.pop(position))
+                stripe_handle(prepared.pop(position))
 
 
 def _outcome_of(deliveries, leads=None):

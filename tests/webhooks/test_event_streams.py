@@ -355,11 +355,6 @@ def test_any_arrival_order_with_redeliveries_ends_as_the_rules_say(scenario, out
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13.1: amount_refunded is taken from whichever charge.refunded came last (>= on a "
-    "same-second tie) and keeps a refund Stripe failed; it must come from the refunds by id",
-)
 @pytest.mark.parametrize(("scenario", "outcome"), SCENARIOS[:1])
 def test_the_refunded_total_comes_from_the_refunds_whatever_the_arrival_order(scenario, outcome, stripe_now):
     @_hypothesis

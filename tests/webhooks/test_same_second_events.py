@@ -13,12 +13,12 @@ import pytest
 from django.db import connection
 
 from orders.models import Order, Payment
-from orders.services.stripe_events import StripeEvent, handle_stripe_event, prepare_stripe_event
 from tests.factories import make_order, make_payment, make_product
 from tests.fakes.stripe_api import bank_transfer_next_action, payment_intent_json
 from tests.markers import requires_postgres
 from tests.stripe_events import intent_object, stripe_event
 from tests.webhooks.helpers import deliver
+from webhooks.handlers import StripeEvent, stripe_handle, stripe_prepare
 
 T0 = int(time.time()) - 1000
 AMOUNT = 6000
@@ -86,10 +86,10 @@ def test_a_worker_that_prepared_before_succeeded_committed_does_not_regress_it()
     """Two workers: B prepares its partially_funded (no same-second conflict visible yet), A
     applies succeeded and commits, then B applies. The check that matters runs under the lock."""
     order, payment = _bank_transfer_order()
-    late = prepare_stripe_event(StripeEvent.from_payload(_partially_funded("pi_same", T0)))
+    late = stripe_prepare(StripeEvent.from_payload(_partially_funded("pi_same", T0)))
     assert late.current_intent is None
-    handle_stripe_event(prepare_stripe_event(StripeEvent.from_payload(_funded("pi_same", T0))))
-    handle_stripe_event(late)
+    stripe_handle(stripe_prepare(StripeEvent.from_payload(_funded("pi_same", T0))))
+    stripe_handle(late)
     _assert_paid(order, payment)
 
 
