@@ -103,7 +103,6 @@ def test_every_acknowledged_webhook_is_processed_exactly_once(chaos: ChaosRun) -
     assert not {order: n for order, n in paid.items() if n > 1}, evidence(chaos)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13.1, until payments lands")
 def test_no_order_has_a_regressed_payment(chaos: ChaosRun) -> None:
     """What Stripe knows at the end is what payops shows: payment status only moves forward,
     received and refunded amounts come from the money, not from whichever event came last."""
