@@ -95,7 +95,7 @@ def _apply_intent_event(*, payment_id: int, intent: PaymentIntentData, event: St
             data={"payment_intent": intent.id, "amount_remaining": intent.amount_remaining},
         )
     order_reconcile(order=order, payment=payment, cause=cause)
-    kept_out = "" if applied else "older snapshot kept out; "
+    kept_out = "" if applied else "stale snapshot kept out; "
     return EventOutcome(True, f"{kept_out}order {order.number} is {order.status}")
 
 
