@@ -89,7 +89,7 @@ class Shopper:
             self._local.session = requests.Session()
         return self._local.session
 
-    def checkout(self, checkout: Checkout, *, sku: str, deadline_seconds: float = 45) -> Checkout:
+    def checkout(self, checkout: Checkout, *, sku: str, deadline_seconds: float = 30) -> Checkout:
         """POST the checkout, and again with the same key after any answer a retry may fix."""
         body = _checkout_body(checkout, sku)
         deadline = time.monotonic() + deadline_seconds

@@ -53,6 +53,8 @@ class ChaosRun:
     notes: list[str] = field(default_factory=list)
     snapshot: Snapshot | None = None
     seconds: float = 0.0
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+    _phase_started: float | None = None
     _keys: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +68,12 @@ class ChaosRun:
         with self._lock:
             self.checkouts.append(checkout)
         return checkout
+
+    def enter(self, phase: str) -> None:
+        now = time.monotonic()
+        if self._phase_started is not None:
+            self.phase_seconds[self.ledger.phase] = now - self._phase_started
+        self.ledger.phase, self._phase_started = phase, now
 
     def note(self, text: str) -> None:
         with self._lock:
@@ -189,7 +197,7 @@ def run_chaos(stack: Stack, truth: StripeTruth, ledger: Ledger) -> ChaosRun:
     scenarios = Scenarios(run, stripe)
     reader = Reader(shopper, run.tokens)
 
-    ledger.phase = "calm"
+    run.enter("calm")
     konbini = _checkouts(run, shopper, ["konbini"] * 10, "calm")
     bank = _checkouts(run, shopper, ["bank_transfer"] * 6, "calm")
     for checkout in konbini[:3]:  # a double click: the same answer, the same order
@@ -198,7 +206,7 @@ def run_chaos(stack: Stack, truth: StripeTruth, ledger: Ledger) -> ChaosRun:
             run.note(f"replay of {checkout.key} answered {replayed and replayed['order']['number']}")
     reader.start()
 
-    ledger.phase = "worker-kill"
+    run.enter("worker-kill")
     burst = in_threads(
         lambda: scenarios.duplicate_success(konbini[0]),
         lambda: scenarios.duplicate_success(konbini[1]),
@@ -215,7 +223,7 @@ def run_chaos(stack: Stack, truth: StripeTruth, ledger: Ledger) -> ChaosRun:
     _kill_workers_mid_event(run, scenarios, bank[3])
     stack.supervise()
 
-    ledger.phase = "redis-down"
+    run.enter("redis-down")
     stack.redis.stop(signum=signal.SIGKILL)
     outage = in_threads(
         lambda: _checkouts(run, shopper, ["konbini", "konbini", "bank_transfer"], "redis"),
@@ -232,7 +240,7 @@ def run_chaos(stack: Stack, truth: StripeTruth, ledger: Ledger) -> ChaosRun:
         run.note("the outage saw fewer shopper requests than planned")
     wait_until(lambda: not outage[1].is_alive() and not outage[2].is_alive(), timeout=20)
     stack.redis.start()
-    ledger.phase = "redis-back"
+    run.enter("redis-back")
     join(outage)
     for name in WORKERS:
         if not wait_until(lambda n=name: stack.redis_reconnects(n) >= 2, timeout=30):
@@ -241,48 +249,43 @@ def run_chaos(stack: Stack, truth: StripeTruth, ledger: Ledger) -> ChaosRun:
     wait_until(lambda: ledger.count(phase="redis-back", paths=("order-api", "order-page")) >= 6, timeout=20)
     stack.supervise()
 
-    ledger.phase = "db-terminate"
+    run.enter("db-terminate")
     _terminate_backends_under_load(run, shopper, scenarios, konbini)
-    ledger.phase = "db-back"
+    run.enter("db-back")
     _checkouts(run, shopper, ["konbini"] * 4, "dbback")
     wait_until(lambda: ledger.count(phase="db-back", paths=("order-api", "order-page")) >= 10, timeout=20)
     stack.supervise()
 
-    ledger.phase = "settle"
+    run.enter("settle")
     if not wait_until(lambda: _all_acknowledged_processed(run), timeout=100, interval=0.5):
         run.note("some acknowledged events were still unprocessed at the deadline")
     reader.stop()
     stack.supervise()
-    ledger.phase = "final"
+    run.enter("final")
     for token in run.tokens():
         shopper.read_order(token)
     run.snapshot = read_snapshot(stack)
+    run.enter("done")
     run.seconds = time.monotonic() - started
     return run
 
 
 def _kill_workers_mid_event(run: ChaosRun, scenarios: Scenarios, checkout: Checkout) -> None:
-    """A bank transfer funded twice in one second, delivered one after the other: processing
-    the second asks Stripe for the intent as it is now. That request is held while both
-    workers (and their pools) are SIGKILLed with the event claimed half-way; the lease runs out,
-    the sweep hands the row to the restarted workers."""
+    """Both workers (and their pools) SIGKILLed while one of them is inside an event's handler:
+    the suite holds the order's row lock from a connection of its own, so the handler waits on
+    it with the event claimed. The lease runs out; the sweep hands the row to the restarted
+    workers."""
     stack, truth = run.stack, run.truth
     intent_id = scenarios._intent(checkout, "killed_mid_event")
-    amount = truth.intent_now(intent_id)["amount"]
-    created = int(time.time())
-    partial = intent_event("payment_intent.partially_funded", truth.fund(intent_id, amount // 2), created=created)
-    success = intent_event("payment_intent.succeeded", truth.fund(intent_id, amount), created=created)
-    gate = truth.retrieve_gates.setdefault(intent_id, Gate())
-    if not (scenarios._deliver(success, "killed_mid_event") and scenarios._processed(success["id"])):
-        return
-    scenarios._deliver(partial, "killed_mid_event")
-    reached = gate.arrived.wait(20)
-    for name in WORKERS:
-        stack.services[name].kill_group()
-    gate.opened.set()
+    success = intent_event("payment_intent.succeeded", truth.fund(intent_id, 10**9), created=int(time.time()))
+    with stack.database.order_locked(checkout.order["number"]):  # type: ignore[index]
+        scenarios._deliver(success, "killed_mid_event")
+        reached = wait_until(lambda: stack.database.lock_waiters() > 0, timeout=20)
+        for name in WORKERS:
+            stack.services[name].kill_group()
     run.note(
         "both workers SIGKILLed "
-        + ("while holding an event half-processed" if reached else "(the event was not held: no retrieve came)")
+        + ("while one waited inside an event's handler" if reached else "(no handler was seen waiting)")
     )
     for name in WORKERS:
         stack.restart(name)

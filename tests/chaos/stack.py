@@ -19,6 +19,7 @@ import signal
 import subprocess
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,20 @@ class Database:
     def rows(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
         with self._connect(self.name) as conn:
             return conn.execute(query, args).fetchall()
+
+    @contextlib.contextmanager
+    def order_locked(self, number: str) -> Iterator[None]:
+        """Hold an order's row lock (as a slow transaction would) until the block ends."""
+        with self._connect(self.name) as conn, conn.transaction():
+            conn.execute("SELECT 1 FROM orders_order WHERE number = %s FOR UPDATE", (number,))
+            yield
+
+    def lock_waiters(self) -> int:
+        """Connections to this database waiting for a lock right now."""
+        (count,) = self.rows(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )[0]
+        return int(count)
 
     def terminate_backends(self) -> int:
         """pg_terminate_backend for every other connection to this database (and no other)."""

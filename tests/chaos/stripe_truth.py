@@ -4,8 +4,8 @@ state, so it is the truth the suite checks payops against.
 * One PaymentIntent per idempotency key, as Stripe keeps it: a retried create gets the same one.
 * ``retrieve`` answers the intent as it is *now*, after what the suite made happen to it
   (funded, paid, refunded).
-* A gate holds chosen answers back until the suite opens it, so a fault (a killed worker, a
-  terminated database backend) lands at a chosen point inside a request or a task.
+* A gate holds chosen answers back until the suite opens it, so a fault (a terminated
+  database backend) lands at a chosen point inside a checkout: after its order committed.
 """
 
 from __future__ import annotations
@@ -53,10 +53,9 @@ class StripeTruth:
         self.refunds: dict[str, list[Refund]] = {}
         self._intent_by_key: dict[str, str] = {}
         self._creates_by_key: dict[str, int] = {}
-        # Checkout gates by the shopper's e-mail (payops's create request carries it), retrieve
-        # gates by intent id. A gate holds one request, the first that matches.
+        # Gates by the shopper's e-mail (payops's create request carries it): each holds the
+        # first create request that matches.
         self.create_gates: dict[str, Gate] = {}
-        self.retrieve_gates: dict[str, Gate] = {}
         self.server = FakeStripeServer()
         self.server.fake.responder = self.respond
 
@@ -70,7 +69,7 @@ class StripeTruth:
         self.server.start()
 
     def stop(self) -> None:
-        for gate in [*self.create_gates.values(), *self.retrieve_gates.values()]:
+        for gate in self.create_gates.values():
             gate.opened.set()
         self.server.stop()
 
@@ -83,8 +82,6 @@ class StripeTruth:
             return 200, self._create_intent(request)
         if path.startswith("/v1/payment_intents/"):
             intent_id = path.split("/")[3]
-            if request.method == "GET":
-                self._hold(self.retrieve_gates.get(intent_id))
             with self._lock:
                 intent = self.intents.get(intent_id)
                 if intent is None:

@@ -62,7 +62,8 @@ def chaos() -> Iterator[ChaosRun]:
 
 
 def summary(run: ChaosRun) -> list[str]:
-    lines = [f"run took {run.seconds:.0f} s; logs in {run.stack.workdir}"]
+    phases = ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in run.phase_seconds.items())
+    lines = [f"run took {run.seconds:.0f} s ({phases}); logs in {run.stack.workdir}"]
     for paths in (SHOPPER_PATHS, ("webhook",)):
         counts = run.ledger.statuses(paths=paths)
         by_phase: dict[str, list[str]] = {}
