@@ -163,7 +163,8 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# A hostname even in memory, or kombu warns "No hostname was supplied" at every first send.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 # Without a broker the embedded profile runs every task in process, right after commit.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -272,6 +273,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # Uploaded and generated files (product images) go through Django's storage API. The default
@@ -308,8 +311,18 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"stripe": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    "loggers": {
+        "stripe": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        # Configuring "django" here drops the console handler Django gives it in DEBUG, which
+        # printed every warning twice (once there, once through the root handler).
+        "django": {"level": "INFO"},
+    },
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run inside the web process (./dev up): Celery's INFO line with every task's result
+    # drowns the console. Real workers keep it.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}  # type: ignore[index]
 
 # --- AWS, outbox, mail, secrets -----------------------------------------------------------
 # payops/aws/ builds its clients from these when a client is needed (not at import).

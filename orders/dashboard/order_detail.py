@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from orders.dashboard import labels
 from orders.dashboard.order_list import method_label
 from orders.models import Order, OrderEvent, Payment, Refund
 from orders.models.orders import EventCause
@@ -59,6 +60,7 @@ class Waiting:
     detail: str = ""
     until: dt.datetime | None = None
     tone: str = "warn"
+    until_label: str = ""  # what happens at ``until``; the page says "until" when empty
 
 
 @dataclass
@@ -297,7 +299,12 @@ def _workflow_waiting(workflows: list[Timeline]) -> list[Waiting]:
                 waiting.append(Waiting(_("Approval by staff"), _("Approve or reject the order below."), step.due_at))
             else:
                 waiting.append(
-                    Waiting(_("Workflow step %(state)s") % {"state": step.state}, step.due_label, step.due_at, "")
+                    Waiting(
+                        _("Workflow step %(state)s") % {"state": step.state},
+                        until=step.due_at,
+                        tone="",
+                        until_label=labels.due_label(step.due_label),
+                    )
                 )
         if workflow.paused_at:
             waiting.append(Waiting(_("Workflow paused"), workflow.pause_reason, tone="bad"))

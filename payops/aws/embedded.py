@@ -147,7 +147,7 @@ class SentMail:
 @dataclass(frozen=True)
 class ArchivedEvent:
     event_id: str
-    time: str
+    time: dt.datetime  # aware (UTC); pages show it in TIME_ZONE like every other time
     detail_type: str
     source: str
     detail: dict[str, object]
@@ -182,7 +182,7 @@ def archived_events(endpoint: str) -> list[ArchivedEvent]:
             events.append(
                 ArchivedEvent(
                     event_id=str(event.get("id", "")),
-                    time=_iso(event.get("time")),
+                    time=_event_time(event.get("time")),
                     detail_type=str(event.get("detail-type", "")),
                     source=str(event.get("source", "")),
                     detail=dict(event.get("detail") or {}),
@@ -191,8 +191,8 @@ def archived_events(endpoint: str) -> list[ArchivedEvent]:
     return sorted(events, key=lambda e: e.time, reverse=True)
 
 
-def _iso(value: object) -> str:
+def _event_time(value: object) -> dt.datetime:
     try:
-        return dt.datetime.fromtimestamp(float(value), tz=dt.UTC).isoformat(timespec="seconds")  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return str(value or "")
+        return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return dt.datetime.min.replace(tzinfo=dt.UTC)

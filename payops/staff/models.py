@@ -10,6 +10,9 @@ class StaffAccess(models.Model):
 
     class Meta:
         managed = False
+        # Without these the admin derives "staff accesss" from the class name.
+        verbose_name = "staff access level"
+        verbose_name_plural = "staff access levels"
         default_permissions = ()
         permissions = [
             ("view_operations", "View orders, payments, webhooks, outbox, mail and workflows"),

@@ -104,9 +104,20 @@ def test_counts_per_status_follow_the_other_filters(as_user, shop):
 def test_csv_export_streams_the_filtered_set(as_user, shop):
     response = as_user("view").get("/dashboard/orders/export.csv?q=a@example.com")
     assert response.streaming and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [r["number"] for r in rows] == [shop[0].number, shop[3].number]
     assert rows[0]["payment_method"] == "card" and rows[0]["total"] == "1000"
+
+
+def test_csv_opens_in_excel_as_utf8_with_times_in_jst(as_user):
+    """Excel reads a UTF-8 file without a byte-order mark as Shift_JIS; the dashboard shows JST,
+    so the export does too (issue 14.14)."""
+    order = make_order(email="a@example.com")
+    Order.objects.filter(pk=order.pk).update(created_at=dt.datetime(2026, 12, 5, 14, 59, 30, tzinfo=dt.UTC))
+    body = b"".join(as_user("view").get("/dashboard/orders/export.csv").streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")
+    row = next(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert row["created_at"] == "2026-12-05T23:59:30+09:00"
 
 
 def test_csv_cells_cannot_start_a_formula(as_user):

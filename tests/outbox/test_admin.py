@@ -44,3 +44,20 @@ def test_the_bus_page_says_why_it_is_empty_without_embedded_aws(admin_client, se
     settings.PAYOPS_AWS = "aws"
     page = admin_client.get("/admin/outbox/outboxevent/eventbridge/").content.decode()
     assert "PAYOPS_AWS is not embedded" in page
+
+
+def test_the_bus_page_shows_times_in_jst_like_every_other_page(admin_client, settings, monkeypatch):
+    """Moto archives UTC epoch seconds; people read JST everywhere else (issue 14.14)."""
+    import datetime as dt
+
+    from payops.aws import embedded
+    from payops.outbox import admin as outbox_admin
+
+    settings.PAYOPS_AWS = "embedded"
+    monkeypatch.setattr(outbox_admin, "endpoint_url", lambda: "http://127.0.0.1:9")
+    archive = {"Archive": [{"events": [{"id": "eb-1", "time": 1796482770, "detail-type": "order.paid"}]}]}
+    monkeypatch.setattr(embedded, "moto_state", lambda endpoint: {"events": archive})
+    assert dt.datetime.fromtimestamp(1796482770, tz=dt.UTC).isoformat() == "2026-12-05T14:59:30+00:00"
+
+    page = admin_client.get("/admin/outbox/outboxevent/eventbridge/").content.decode()
+    assert "2026-12-05 23:59:30" in page and "14:59:30" not in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,20 +76,27 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _local(moment: dt.datetime | None) -> str:
+    # The dashboard shows JST (TIME_ZONE); the export says the same times, with their offset.
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
 def _csv_lines(filters: Any) -> Iterator[str]:
     writer = csv.writer(_Echo())
+    # A byte-order mark: Excel opens UTF-8 without one as Shift_JIS and garbles Japanese.
+    yield "\ufeff"
     yield writer.writerow(["number", "created_at", "status", "payment_method", "email", "currency", "total", "paid_at"])
     for order in orders_for_export(filters):
         yield writer.writerow(
             [
                 _cell(order.number),
-                order.created_at.isoformat(),
+                _local(order.created_at),
                 order.status,
                 order.method or "",  # type: ignore[attr-defined]
                 _cell(order.customer.email),
                 order.currency,
                 str(Money(order.total_amount, order.currency).major),
-                order.paid_at.isoformat() if order.paid_at else "",
+                _local(order.paid_at),
             ]
         )
 
