@@ -95,7 +95,9 @@ STAFF_ACTION_LEVELS: dict[str, StaffLevel] = {
     "refund": StaffLevel.REFUND,
     "cancel": StaffLevel.OPERATE,
     "approve": StaffLevel.OPERATE,
-    "reject": StaffLevel.OPERATE,
+    # Rejecting runs the fulfilment workflow's compensation, a full refund: it is a refund
+    # decision, so it needs the refund level (docs/adr/0016-one-staff-layer.md).
+    "reject": StaffLevel.REFUND,
     "ship": StaffLevel.OPERATE,
     "record_payment": StaffLevel.OPERATE,
     "note": StaffLevel.OPERATE,

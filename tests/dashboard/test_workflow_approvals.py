@@ -44,6 +44,8 @@ def test_the_queue_lists_waiting_executions_with_their_orders(as_user, held_orde
     assert order.number in queue and "Ship this order?" in queue and "big-spender@example.com" in queue
     assert f"/dashboard/orders/{order.number}/actions/approve/" not in queue  # a viewer decides nothing
     html = as_user("operate").get("/dashboard/operations/approvals/").content.decode()
+    assert f"/dashboard/orders/{order.number}/actions/approve/" in html and "actions/reject/" not in html
+    html = as_user("refund").get("/dashboard/operations/approvals/").content.decode()
     assert f"/dashboard/orders/{order.number}/actions/approve/" in html and "actions/reject/" in html
 
 
@@ -59,22 +61,23 @@ def test_approve_decides_the_workflow_once_with_the_staff_user(as_user, users, h
     assert (step.decision, step.decided_by, step.decision_note) == ("approved", users["operate"], "known customer")
     (audit,) = order.events.filter(type="staff.approval_decided")
     assert audit.staff_user == users["operate"] and audit.data["decision"] == "approved"
-    refused = act(client, f"/dashboard/orders/{order.number}/actions/reject/", {"note": ""})
+    refused = act(as_user("refund"), f"/dashboard/orders/{order.number}/actions/reject/", {"note": ""})
     assert refused.status_code == 409
 
 
 def test_reject_goes_down_the_workflows_reject_path(as_user, users, held_order):
     order, execution = held_order
-    html = as_user("operate").get(f"/dashboard/orders/{order.number}/").content.decode()
+    # Rejecting is a refund decision (issue 13.10): the refund level.
+    html = as_user("refund").get(f"/dashboard/orders/{order.number}/").content.decode()
     assert 'id="action-reject"' in html and "Workflow dash-review: Approve" in html
-    act(as_user("operate"), f"/dashboard/orders/{order.number}/actions/reject/", {"note": "stolen card"})
+    act(as_user("refund"), f"/dashboard/orders/{order.number}/actions/reject/", {"note": "stolen card"})
     step = StepRun.objects.get(execution=execution, state="Approve")
-    assert (step.decision, step.decided_by) == ("rejected", users["operate"])
+    assert (step.decision, step.decided_by) == ("rejected", users["refund"])
     execution.refresh_from_db()
     assert (execution.status, execution.error) == ("failed", "Review.Rejected")
 
 
 def test_reject_without_a_workflow_is_refused(as_user):
     order = make_order(status="awaiting_approval")
-    response = act(as_user("operate"), f"/dashboard/orders/{order.number}/actions/reject/", {"note": ""})
+    response = act(as_user("refund"), f"/dashboard/orders/{order.number}/actions/reject/", {"note": ""})
     assert response.status_code == 409 and "No workflow waits for a decision" in response.content.decode()

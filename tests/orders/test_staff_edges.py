@@ -189,7 +189,7 @@ CASES = [
     Case(
         "reject",
         "staff.approval_decided",
-        "view",
+        "operate",
         held,
         lambda t: (on_order("reject")(t), {"note": "stolen card"}),
         lambda t: (staff_api("reject")(t), {"note": "stolen card"}),
@@ -197,7 +197,7 @@ CASES = [
     Case(
         "reject (execution)",
         "staff.approval_decided",
-        "view",
+        "operate",
         held,
         lambda t: (on_order("reject")(t), {"note": "stolen card"}),
         lambda t: (

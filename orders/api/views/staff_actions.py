@@ -223,7 +223,7 @@ _DECISION_DOCS = {
     False: (
         "staff_orders_reject",
         "Reject an order held for review",
-        "Needs the operate level. The fulfilment workflow waiting for the decision runs its compensation: "
+        "Needs the refund level: the fulfilment workflow waiting for the decision runs its compensation, "
         "a full refund and an apology mail.",
     ),
 }

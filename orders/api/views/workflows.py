@@ -70,8 +70,9 @@ class WorkflowApprovalDecisionApi(StaffApiView):
         tags=["workflows"],
         operation_id="workflow_executions_decide",
         summary="Approve or reject the approval an execution waits for",
-        description="Needs the operate level. The execution goes on along its approve or reject branch "
-        "(for the fulfilment workflow a rejection refunds the payment and mails an apology).",
+        description="Approving needs the operate level, rejecting the refund level. The execution goes on "
+        "along its approve or reject branch (for the fulfilment workflow a rejection refunds the payment and "
+        "mails an apology).",
         request=ApprovalDecisionSerializer,
         responses={200: WorkflowTimelineSerializer, (409, "application/problem+json"): NOT_WAITING},
         examples=[OpenApiExample("approve", value={"decision": "approved", "note": "called the customer"})],

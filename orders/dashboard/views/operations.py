@@ -14,6 +14,8 @@ from orders.dashboard.cursor import InvalidCursor, Page
 from orders.dashboard.selectors import approval_queue, inbox_page, inbox_types, mail_page, outbox_page
 from orders.dashboard.views.common import is_htmx, staff_required
 from orders.models import Order
+from orders.selectors import STAFF_ACTION_LEVELS
+from payops.staff.levels import user_has_level
 from payops.workflow.selectors import executions_awaiting_approval
 from webhooks.models import InboxEvent
 
@@ -110,6 +112,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
         "queue": queue,
         "held": held,
         "held_rows": held_rows,
+        "may_reject": user_has_level(request.user, STAFF_ACTION_LEVELS["reject"]),
         "query": _query(request),
         "row_key": forms.new_request_key,
     }

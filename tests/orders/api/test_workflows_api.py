@@ -70,7 +70,7 @@ def test_pending_approvals(client, viewer, held_order):
     assert pending["details"] == ["first order"]
 
 
-def test_decide_an_execution_approval(client, viewer, operator, held_order):
+def test_decide_an_execution_approval(client, viewer, operator, refunder, held_order):
     _, execution = held_order
     url = f"{EXECUTIONS}{execution.pk}/decision/"
     assert_problem(as_token(client, viewer).post(url, {"decision": "approved"}), 403)
@@ -81,20 +81,22 @@ def test_decide_an_execution_approval(client, viewer, operator, held_order):
     assert response.status_code == 200, response.content
     step = StepRun.objects.get(execution=execution, state="Approve")
     assert (step.decision, step.decided_by, step.decision_note) == ("approved", operator, "known customer")
-    again = as_token(client, operator).post(url, {"decision": "rejected"})
+    again = as_token(client, refunder).post(url, {"decision": "rejected"})
     assert "not waiting for approval" in assert_problem(again, 409, "not-waiting-for-approval")["detail"]
     assert_problem(as_token(client, operator).post(f"{EXECUTIONS}999999/decision/", {"decision": "approved"}), 404)
 
 
-def test_reject_an_order_through_its_workflow(client, operator, held_order):
+def test_reject_an_order_through_its_workflow(client, operator, refunder, held_order):
+    # Rejecting refunds in the fulfilment workflow: it needs the refund level (issue 13.10).
     order, execution = held_order
-    api, key = as_token(client, operator), new_key()
+    assert_problem(as_token(client, operator).post(f"/api/v1/staff/orders/{order.number}/reject/", {}), 403)
+    api, key = as_token(client, refunder), new_key()
 
     response = api.post(f"/api/v1/staff/orders/{order.number}/reject/", {"note": "fraud signals"}, key=key)
 
     assert response.status_code == 200, response.content
     step = StepRun.objects.get(execution=execution, state="Approve")
-    assert (step.decision, step.decided_by) == ("rejected", operator)
+    assert (step.decision, step.decided_by) == ("rejected", refunder)
     event = Order.objects.get(pk=order.pk).events.get(type="staff.approval_decided")
     assert event.data["decision"] == "rejected"
     replay = api.post(f"/api/v1/staff/orders/{order.number}/reject/", {"note": "fraud signals"}, key=key)
@@ -110,10 +112,10 @@ def test_approve_an_order_held_without_a_workflow(client, operator, viewer):
     assert response.json()["status"] == "fulfilling"
 
 
-def test_rejecting_without_a_waiting_workflow_is_a_409(client, operator):
+def test_rejecting_without_a_waiting_workflow_is_a_409(client, refunder):
     order = make_order(status="awaiting_approval")
     problem = assert_problem(
-        as_token(client, operator).post(f"/api/v1/staff/orders/{order.number}/reject/", {}), 409, "action-not-allowed"
+        as_token(client, refunder).post(f"/api/v1/staff/orders/{order.number}/reject/", {}), 409, "action-not-allowed"
     )
     assert "cancel or refund" in problem["detail"]
 
