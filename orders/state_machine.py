@@ -1,7 +1,7 @@
 """The order lifecycle: every status and every allowed move between them, in one table.
 
 Services ask ``ensure_transition_allowed`` before they change an order; nothing else decides
-which moves are legal. See ARCHITECTURE.md "Order lifecycle".
+which moves are legal. See README.md "Order lifecycle" and ADR 0004.
 """
 
 from django.db import models

@@ -26,7 +26,7 @@ from payops.aws.infra import deploy_infrastructure
 
 REGION = "ap-northeast-1"
 
-# Known moto gap (TESTING.md): its CloudFormation skips queue policies; AWS applies them.
+# Known moto gap (docs/testing.md, "Real parts"): its CloudFormation skips queue policies; AWS applies them.
 _QUEUE_POLICY_WARNING = ".*AWS::SQS::QueuePolicy.*"
 # One access-log line per moto request drowns the output of a failing test.
 logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -6,17 +6,6 @@ Nothing DRF is imported here: DRF imports ``payops.api.throttling`` while it is 
 imported, so this package must load without it.
 """
 
-from typing import Any
-
 from payops.api.health import health, liveness
 
-__all__ = ["PROBLEM_CONTENT_TYPE", "Problem", "exception_handler", "health", "liveness", "problem_response"]
-
-
-def __getattr__(name: str) -> Any:
-    # Names from before the package was split, still importable from payops.api.
-    if name in ("PROBLEM_CONTENT_TYPE", "Problem", "exception_handler", "problem_response"):
-        from payops.api import problems
-
-        return getattr(problems, name)
-    raise AttributeError(name)
+__all__ = ["health", "liveness"]

@@ -1,7 +1,7 @@
 """Real-browser tests: Debian's chromium driven by Playwright against payops served by a real
 ASGI server (Daphne) in its own process. With REDIS_URL set (CI), the server uses the Redis
 channel layer and webhooks are processed by a real Celery worker in this process; without it,
-the server processes them in-process (embedded profile). See ../shared/TESTING.md."""
+the server processes them in-process (embedded profile). See docs/testing.md, "Real parts"."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls
-    # here unless told that this thread is fine (pitfall 1 in TESTING.md).
+    # here unless told that this thread is fine (docs/testing.md, "Real parts").
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:

@@ -1,11 +1,11 @@
-"""The order lifecycle as the business states it (ARCHITECTURE.md "Order lifecycle", ADR 0004).
+"""The order lifecycle as the business states it (README.md "Order lifecycle", ADR 0004).
 
 Written as statements with their reasons, deliberately *not* computed from ``TRANSITIONS``:
 ``tests/orders/test_state_machine.py`` checks the code against it, and the event-order property
 tests check every path an order takes against it.
 """
 
-# The statuses, with the name staff read on the dashboard (ARCHITECTURE.md, "Order lifecycle").
+# The statuses, with the name staff read on the dashboard (README.md, "Order lifecycle").
 STATUSES = {
     "pending_payment": "Pending payment",
     "awaiting_payment": "Awaiting payment",

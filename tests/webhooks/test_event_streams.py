@@ -2,7 +2,7 @@
 straight to the handlers, end where the rules say — checked against an oracle, not against an
 in-order run of the same code.
 
-What the oracle knows (ARCHITECTURE.md "main path" and "Order lifecycle", ADR 0004):
+What the oracle knows (README.md "The main path" and "Order lifecycle", ADRs 0004 and 0009):
 * the payment ends as Stripe last had it: succeeded, everything received;
 * refunds are facts by their id: each ends in its last status, and the refunded total is the sum
   of the refunds that were not turned down, whatever order (or second) the charge totals came in;

@@ -1,7 +1,7 @@
 """What each Stripe event type records, exactly, and what an older or foreign event must not do.
 
-Expected values are written from Stripe's object shapes and payops's rules (ARCHITECTURE.md "main
-path" step 3; docs/events.md), one fact per test, so a handler that records the wrong field, skips
+Expected values are written from Stripe's object shapes and payops's rules (README.md "The main
+path", ADR 0009; docs/events.md), one fact per test, so a handler that records the wrong field, skips
 a fact or lets an old event win fails here by name.
 """
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 T0 = int(time.time()) - 5000
 AMOUNT = 6000
 
-# The event types payops's endpoint subscribes to (ARCHITECTURE.md: money arrived or failed, the
+# The event types payops's endpoint subscribes to (README.md "The main path": money arrived or failed, the
 # voucher/transfer step, refunds, disputes, Radar reviews).
 SUBSCRIBED = {
     "payment_intent.requires_action",

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from orders.api.base import StaffApiView, StaffListApiView
 from orders.api.filters import OrderFilter
-from orders.api.queries import staff_order_context, staff_order_detail, staff_orders
+from orders.api.selectors import staff_order_context, staff_order_detail, staff_orders
 from orders.api.serializers.staff_orders import StaffOrderListItemSerializer, StaffOrderSerializer
 from orders.models import Order
 from payops.api.pagination import NewestFirstCursorPagination
