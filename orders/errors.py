@@ -60,3 +60,13 @@ class ActionNotAllowed(OrderError):
     """A staff or workflow action the order's current state does not allow; the message says why."""
 
     code = "action_not_allowed"
+
+
+class PaymentRetryNotAllowed(OrderError):
+    """Paying again is not possible for this order now; ``reason`` says why (stable, for edges)."""
+
+    code = "payment_retry_not_allowed"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -255,6 +255,9 @@ PAYOPS_KONBINI_EXPIRES_AFTER_DAYS = env.int("PAYOPS_KONBINI_EXPIRES_AFTER_DAYS",
 PAYOPS_BANK_TRANSFER_EXPIRES_AFTER_DAYS = env.int("PAYOPS_BANK_TRANSFER_EXPIRES_AFTER_DAYS", default=7)
 # A card order the shopper never confirmed holds stock no longer than this.
 PAYOPS_CARD_EXPIRES_AFTER_MINUTES = env.int("PAYOPS_CARD_EXPIRES_AFTER_MINUTES", default=60)
+# A shopper may pay again another way for an order whose payment failed, for this many hours
+# after placing it (its stock is reserved again if still there).
+PAYOPS_PAYMENT_RETRY_HOURS = env.int("PAYOPS_PAYMENT_RETRY_HOURS", default=24)
 
 # Shoppers' WebSocket connection attempts per client address and minute.
 PAYOPS_WS_CONNECTS_PER_MINUTE = env.int("PAYOPS_WS_CONNECTS_PER_MINUTE", default=60)
@@ -442,6 +445,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.state_machine.OrderStatus",
         "PaymentMethodEnum": "orders.models.payments.PaymentMethod",
+        "ShopperPaymentMethodEnum": "orders.api.serializers.checkout.SHOPPER_PAYMENT_METHOD_CHOICES",
         "EventCauseEnum": "orders.models.orders.EventCause",
         "InboxStatusEnum": "webhooks.models.InboxStatus",
         "OutboxStatusEnum": "payops.outbox.models.OutboxStatus",

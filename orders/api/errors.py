@@ -18,6 +18,7 @@ _STATUS_FOR_ERROR: dict[type[errors.OrderError], int] = {
     errors.PaymentDeclinedAtCheckout: status.HTTP_402_PAYMENT_REQUIRED,
     errors.PaymentProviderUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
     errors.ActionNotAllowed: status.HTTP_409_CONFLICT,
+    errors.PaymentRetryNotAllowed: status.HTTP_409_CONFLICT,
 }
 
 RETRY_AFTER_SECONDS = "5"
@@ -71,6 +72,8 @@ def _order_problem(exc: errors.OrderError) -> Problem:
         extra["errors"] = {exc.field: [exc.message]}
     if isinstance(exc, errors.InsufficientStock):
         extra["shortages"] = exc.shortages
+    if isinstance(exc, errors.PaymentRetryNotAllowed):
+        extra["reason"] = exc.reason
     if isinstance(exc, errors.PaymentNotTaken):
         extra["order"] = {"number": exc.order.number, "status": exc.order.status, "status_url": exc.order.status_url}
         extra["reason_code"] = exc.reason_code

@@ -19,6 +19,7 @@ urlpatterns = [
     path("products/<str:sku>/", catalogue.ProductDetailApi.as_view(), name="api-product"),
     path("checkout/", checkout.CheckoutApi.as_view(), name="api-checkout"),
     path("orders/<str:token>/", shopper.ShopperOrderApi.as_view(), name="api-shopper-order"),
+    path("orders/<str:token>/payments/", shopper.ShopperPaymentRetryApi.as_view(), name="api-shopper-order-payment"),
     # Staff (session or token, by level)
     path("staff/orders/", staff_orders.StaffOrderListApi.as_view(), name="api-staff-orders"),
     path("staff/orders/<str:number>/", staff_orders.StaffOrderDetailApi.as_view(), name="api-staff-order"),

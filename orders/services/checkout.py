@@ -93,9 +93,39 @@ def checkout(
     gateway: StripeGateway | None = None,
 ) -> CheckoutResult:
     order, payment = _create_order_reserving_stock(items=items, email=email, method=method, locale=locale)
-    gateway = gateway or get_gateway()
+    return set_up_order_payment(
+        order,
+        payment,
+        method=method,
+        payment_method_id=payment_method_id,
+        gateway=gateway or get_gateway(),
+        idempotency_key=f"payops:{order.number}:payment-intent",
+    )
+
+
+def set_up_order_payment(
+    order: Order,
+    payment: Payment,
+    *,
+    method: str,
+    payment_method_id: str,
+    gateway: StripeGateway,
+    idempotency_key: str,
+) -> CheckoutResult:
+    """Create the PaymentIntent for a written order's ``creating`` payment (checkout, or paying again).
+
+    Whatever fails, the order is not left half-made: it ends ``payment_failed`` with its stock
+    released, and the error says so (``PaymentNotTaken``).
+    """
     try:
-        return _set_up_payment(order, payment, method=method, payment_method_id=payment_method_id, gateway=gateway)
+        return _set_up_payment(
+            order,
+            payment,
+            method=method,
+            payment_method_id=payment_method_id,
+            gateway=gateway,
+            idempotency_key=idempotency_key,
+        )
     except PaymentNotTaken:
         raise
     except Exception as exc:
@@ -109,7 +139,7 @@ def checkout(
 
 
 def _set_up_payment(
-    order: Order, payment: Payment, *, method: str, payment_method_id: str, gateway: StripeGateway
+    order: Order, payment: Payment, *, method: str, payment_method_id: str, gateway: StripeGateway, idempotency_key: str
 ) -> CheckoutResult:
     try:
         intent = gateway.create_payment_intent(
@@ -120,7 +150,7 @@ def _set_up_payment(
             payment_method_id=payment_method_id,
             return_url=order.status_url,
             metadata={"order_number": order.number, "order_id": str(order.pk)},
-            idempotency_key=f"payops:{order.number}:payment-intent",
+            idempotency_key=idempotency_key,
         )
     except PaymentDeclined as exc:
         if exc.intent is not None:

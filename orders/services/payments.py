@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, Payment
+from orders.models.payments import PaymentMethod
 from orders.services.order_events import Cause
 from orders.services.snapshots import snapshot_supersedes
 from orders.services.transitions import (
@@ -137,12 +138,22 @@ def payment_apply_intent(
     return payment
 
 
+def payment_is_superseded(payment: Payment) -> bool:
+    """Whether the order has a newer Stripe payment than this one (it was paid again another way)."""
+    newer = Payment.objects.filter(order_id=payment.order_id, pk__gt=payment.pk)
+    return newer.exclude(method=PaymentMethod.OUTSIDE).exists()
+
+
 def move_order_for_intent(order: Order, payment: Payment, cause: Cause) -> None:
     """Move an unpaid order to where its PaymentIntent's status says it is, if the table allows."""
     target = _ORDER_STATUS_FOR_INTENT.get(payment.status)
     if payment.status == "requires_payment_method" and payment.failure_code:
         target = OrderStatus.PAYMENT_FAILED
     if target is None or target == order.status or not is_transition_allowed(order.status, target):
+        return
+    if target != OrderStatus.PAID and payment_is_superseded(payment):
+        # The shopper chose to pay again another way: the old intent failing or being cancelled
+        # says nothing about the order. Money arriving on it still counts (above: PAID).
         return
     data = {"payment_intent": payment.intent_id, "method": payment.method}
     if target == OrderStatus.PAID:

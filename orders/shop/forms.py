@@ -75,13 +75,9 @@ class CartQuantitiesForm(forms.Form):
         return {name.removeprefix("qty_"): value for name, value in self.cleaned_data.items()}
 
 
-class CheckoutDetailsForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Email address"),
-        max_length=254,
-        help_text=_("We send the order confirmation and payment instructions here."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+class PaymentChoiceForm(forms.Form):
+    """How the shopper pays: at checkout, and when paying again for an order another way."""
+
     payment_method = forms.ChoiceField(
         label=_("Payment method"), choices=shop_payment_choices, widget=forms.RadioSelect
     )
@@ -92,19 +88,41 @@ class CheckoutDetailsForm(forms.Form):
     def __init__(self, *args: Any, simulator: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.simulator = simulator
-        self.fields["email"].error_messages["invalid"] = _("Enter an email address like hanako@example.jp.")
-        self.fields["email"].error_messages["required"] = _("Enter your email address.")
         self.fields["payment_method"].error_messages["required"] = _("Choose how you want to pay.")
+        self.fields["payment_method"].error_messages["invalid_choice"] = _("Choose one of the payment methods shown.")
         if not simulator:
             del self.fields["test_card"]
         else:
             self.fields["test_card"].initial = TEST_CARDS[0][0]
 
-    def as_session(self) -> dict[str, str]:
-        data = {"email": self.cleaned_data["email"], "payment_method": self.cleaned_data["payment_method"]}
+    def choice(self) -> dict[str, str]:
+        data = {"payment_method": self.cleaned_data["payment_method"]}
         if self.simulator and data["payment_method"] == PaymentMethod.CARD:
             data["test_card"] = self.cleaned_data.get("test_card") or TEST_CARDS[0][0]
         return data
+
+
+class CheckoutDetailsForm(PaymentChoiceForm):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        help_text=_("We send the order confirmation and payment instructions here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    field_order = ["email", "payment_method", "test_card"]
+
+    def __init__(self, *args: Any, simulator: bool, **kwargs: Any) -> None:
+        super().__init__(*args, simulator=simulator, **kwargs)
+        self.fields["email"].error_messages["invalid"] = _("Enter an email address like hanako@example.jp.")
+        self.fields["email"].error_messages["required"] = _("Enter your email address.")
+
+    def as_session(self) -> dict[str, str]:
+        return {"email": self.cleaned_data["email"], **self.choice()}
+
+
+def payment_method_choices() -> list[dict[str, object]]:
+    """The methods as the shop shows them: value, label and when the shopper pays."""
+    return [{"value": value, "label": label, "hint": payment_timing(value)} for value, label in shop_payment_choices()]
 
 
 def simulator_payment_method_id(details: dict[str, str]) -> str:

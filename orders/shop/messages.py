@@ -45,3 +45,18 @@ def _shortage_message(exc: errors.InsufficientStock, *, locale: str) -> str:
 
 def _yen(amount: int, locale: str) -> str:
     return Money(amount, "JPY").format(locale)
+
+
+def payment_retry_message(reason: str) -> str:
+    """Why the shopper cannot pay again for an order, and what to do instead."""
+    messages = {
+        "not_awaiting_payment": _("This order is no longer waiting for payment."),
+        "too_late": _("The time to pay for this order has passed. Please place a new order from the shop."),
+        "partly_paid": _(
+            "Part of your bank transfer has arrived, so the payment method cannot be changed. "
+            "Please transfer the rest to the same account."
+        ),
+        "in_progress": _("Your payment is being set up. Please wait a moment and reload this page."),
+        "out_of_stock": _("An item of this order is no longer in stock. Please place a new order from the shop."),
+    }
+    return messages.get(reason, _("This order cannot be paid another way now."))

@@ -27,6 +27,7 @@ from orders.shop.forms import (
     AddToCartForm,
     CartQuantitiesForm,
     CheckoutDetailsForm,
+    payment_method_choices,
     payment_timing,
     shop_payment_choices,
     simulator_payment_method_id,
@@ -172,9 +173,7 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
         "form": form,
         "cart": cart_view,
         "lines": _cart_rows(cart_view, locale),
-        "methods": [
-            {"value": value, "label": label, "hint": payment_timing(value)} for value, label in shop_payment_choices()
-        ],
+        "methods": payment_method_choices(),
         "cart_count": cart_view.item_count,
     }
     return render(request, "shop/checkout.html", context, status=status)

@@ -19,6 +19,9 @@ from orders.api.serializers.common import (
 from orders.models.payments import PaymentMethod
 from orders.services.checkout import shopper_payment_methods
 
+# Named once for the schema (ShopperPaymentMethodEnum), used by checkout and by paying again.
+SHOPPER_PAYMENT_METHOD_CHOICES = [method.value for method in shopper_payment_methods()]
+
 
 class CheckoutItemSerializer(StrictSerializer):
     sku = serializers.CharField(max_length=64)
@@ -34,7 +37,7 @@ class CheckoutRequestSerializer(StrictSerializer):
     )
     email = serializers.EmailField(max_length=254)
     payment_method = serializers.ChoiceField(
-        choices=[method.value for method in shopper_payment_methods()],
+        choices=SHOPPER_PAYMENT_METHOD_CHOICES,
         help_text="card, konbini (JPY, ¥120–¥300,000) or bank_transfer (JPY).",
     )
     locale = serializers.ChoiceField(choices=["ja", "en"], help_text="Language of the order page and mails.")
@@ -50,6 +53,23 @@ class CheckoutRequestSerializer(StrictSerializer):
         duplicates = sorted({sku for sku in skus if skus.count(sku) > 1})
         if duplicates:
             raise serializers.ValidationError({"items": [f"SKU {sku!r} appears more than once." for sku in duplicates]})
+        if attrs.get("payment_method_id") and attrs["payment_method"] != PaymentMethod.CARD:
+            raise serializers.ValidationError({"payment_method_id": ["Only card payments take a payment_method_id."]})
+        return attrs
+
+
+class PaymentRetryRequestSerializer(StrictSerializer):
+    payment_method = serializers.ChoiceField(
+        choices=SHOPPER_PAYMENT_METHOD_CHOICES,
+        help_text="card, konbini (JPY, ¥120–¥300,000) or bank_transfer (JPY); may differ from the first attempt's.",
+    )
+    payment_method_id = serializers.RegexField(
+        r"^pm_[A-Za-z0-9_]{1,200}$",
+        required=False,
+        help_text="A Stripe PaymentMethod id (pm_...) to confirm a card at once.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("payment_method_id") and attrs["payment_method"] != PaymentMethod.CARD:
             raise serializers.ValidationError({"payment_method_id": ["Only card payments take a payment_method_id."]})
         return attrs

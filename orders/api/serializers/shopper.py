@@ -17,6 +17,7 @@ from orders.api.serializers.common import (
 from orders.models import Order, OrderEvent
 from orders.presentation import event_label
 from orders.selectors import is_staff_only_event
+from orders.services.payment_retry import payment_retry_refusal
 
 
 class ShopperPaymentSerializer(serializers.Serializer):
@@ -51,10 +52,16 @@ class ShopperOrderSerializer(serializers.Serializer):
     payment_expires_at = UtcDateTimeField(allow_null=True)
     lines = OrderLineSerializer(many=True, source="lines.all")
     payment = serializers.SerializerMethodField(help_text="The payment the shopper acts on; null if none.")
+    can_pay_again = serializers.SerializerMethodField(
+        help_text="Whether POST /api/v1/orders/{token}/payments/ may pay for this order again another way now."
+    )
     timeline = serializers.SerializerMethodField()
 
     def get_status_display(self, order: Order) -> str:
         return str(order.get_status_display())
+
+    def get_can_pay_again(self, order: Order) -> bool:
+        return payment_retry_refusal(order) is None
 
     @extend_schema_field(ShopperPaymentSerializer(allow_null=True))
     def get_payment(self, order: Order) -> dict[str, Any] | None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from django.utils import translation
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orders.api.base import PublicApiView
+from orders.api.serializers.checkout import CheckoutResponseSerializer, PaymentRetryRequestSerializer
 from orders.api.serializers.shopper import ShopperOrderSerializer
 from orders.selectors import order_for_status_page
+from orders.services.payment_retry import order_retry_payment
+from payops.api.schema import documented_problem
 
 
 class ShopperOrderApi(PublicApiView):
@@ -30,3 +34,43 @@ class ShopperOrderApi(PublicApiView):
         order = order_for_status_page(token=token)  # Order.DoesNotExist -> 404 problem
         with translation.override(order.locale):
             return Response(ShopperOrderSerializer(order).data)
+
+
+class ShopperPaymentRetryApi(PublicApiView):
+    throttle_scope = "checkout"
+
+    @extend_schema(
+        tags=["orders (shopper)"],
+        operation_id="shopper_order_payment_create",
+        summary="Pay again, another way, for the same order",
+        description="For an order still awaiting payment or whose payment failed (a declined card, a konbini "
+        "voucher the shopper cannot use): cancels the open PaymentIntent and creates a new one for the same "
+        "order, number and amount, with the chosen method. Answers like checkout: the order and what to do "
+        "next. Refused with `payment-retry-not-allowed` (409, `reason`: `not_awaiting_payment`, `too_late`, "
+        "`partly_paid`, `in_progress`, `out_of_stock`).",
+        parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH, description="The order token.")],
+        request=PaymentRetryRequestSerializer,
+        responses={
+            201: CheckoutResponseSerializer,
+            (409, "application/problem+json"): documented_problem(
+                409,
+                "payment-retry-not-allowed",
+                "Payment retry not allowed",
+                "an order in status 'paid' is not awaiting payment",
+                "The order cannot be paid again now; `reason` says why.",
+                reason="not_awaiting_payment",
+            ),
+        },
+        examples=[
+            OpenApiExample("pay by konbini instead", value={"payment_method": "konbini"}, request_only=True),
+        ],
+    )
+    def post(self, request: Request, token: str) -> Response:
+        order = order_for_status_page(token=token)  # Order.DoesNotExist -> 404 problem
+        serializer = PaymentRetryRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = order_retry_payment(
+            order_id=order.pk, method=data["payment_method"], payment_method_id=data.get("payment_method_id", "")
+        )
+        return Response(CheckoutResponseSerializer(result).data, status=status.HTTP_201_CREATED)
