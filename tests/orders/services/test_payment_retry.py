@@ -15,9 +15,9 @@ from orders import errors
 from orders.models import Order, Payment, Product
 from orders.services.checkout import CartItem, checkout
 from orders.services.payment_retry import order_retry_payment, payment_retry_refusal
-from orders.services.stripe_events import StripeEvent, handle_stripe_event
 from tests.factories import make_order, make_payment, make_product
 from tests.fakes.stripe_api import KONBINI_ACTION, payment_intent_json
+from webhooks.handlers import StripeEvent, stripe_handle
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +153,7 @@ def test_late_events_of_the_superseded_intent_do_not_move_the_order(declined_ord
             "data": {"object": payment_intent_json(id=old.intent_id or "pi_x", status="canceled", amount=76000)},
         }
     )
-    handle_stripe_event(event)
+    stripe_handle(event)
     assert Order.objects.get().status == "awaiting_payment"
 
 
