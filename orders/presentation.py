@@ -3,8 +3,10 @@ shapes shared by the API, the pages and the live updates."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Payment
@@ -31,6 +33,34 @@ def event_label(event_type: str) -> str:
     if status in OrderStatus.values:
         return str(OrderStatus(status).label)
     return event_type
+
+
+# Zengin account types as Stripe names them (``financial_addresses[].zengin.account_type``).
+BANK_ACCOUNT_TYPES = {"futsu": _("Ordinary account"), "toza": _("Current account")}
+
+_WEEKDAYS = {
+    "ja": ("月", "火", "水", "木", "金", "土", "日"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def bank_account_type_label(code: str) -> str:
+    label = BANK_ACCOUNT_TYPES.get(code.strip().lower())
+    return str(label) if label is not None else code
+
+
+def human_datetime(value: dt.datetime | int | str | None, language: str) -> str:
+    """A moment in JST (TIME_ZONE) the way a shopper reads it; minutes, no seconds."""
+    if value in (None, ""):
+        return ""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+    local = timezone.localtime(moment)
+    if language.startswith("ja"):
+        weekday = _WEEKDAYS["ja"][local.weekday()]
+        return f"{local.year}年{local.month}月{local.day}日（{weekday}）{local:%H:%M}"
+    weekday = _WEEKDAYS["en"][local.weekday()]
+    return f"{weekday} {local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M}"
 
 
 def money_json(amount: int, currency: str) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def _mails_for(*, order: Order, event: OrderEvent, payment: Payment | None) -> l
     received_key = order_mail_key(order, MailTemplate.ORDER_RECEIVED)
     if event.type == "order.awaiting_payment" and method in _DELAYED_METHODS and payment is not None:
         # Konbini and bank transfer: the mail carries what the shopper needs to pay.
-        return [(MailTemplate.ORDER_RECEIVED, received_key, _payment_instructions(payment))]
+        return [(MailTemplate.ORDER_RECEIVED, received_key, _payment_instructions(payment, order))]
     if event.type == "order.paid":
         amount = {"amount": payment.amount_received if payment else order.total_amount, "currency": order.currency}
         if not Mail.objects.filter(idempotency_key=received_key).exists():
@@ -129,7 +129,7 @@ def _amount(value: Any) -> int:
     return int(value)
 
 
-def _payment_instructions(payment: Payment) -> dict[str, Any]:
+def _payment_instructions(payment: Payment, order: Order) -> dict[str, Any]:
     """The konbini voucher or bank-transfer instructions, from Stripe's ``next_action``."""
     action = payment.next_action or {}
     if action.get("type") == "konbini_display_details":
@@ -159,6 +159,8 @@ def _payment_instructions(payment: Payment) -> dict[str, Any]:
                 "amount_remaining": details.get("amount_remaining", payment.amount),
                 "currency": str(details.get("currency") or payment.currency).upper(),
                 "reference": details.get("reference") or "",
+                # The order's payment window: the page and the mail name the same deadline.
+                "expires_at": order.payment_expires_at.isoformat() if order.payment_expires_at else None,
                 "hosted_instructions_url": details.get("hosted_instructions_url") or "",
                 "bank": {
                     key: zengin.get(key) or ""

@@ -24,3 +24,21 @@ def unix_datetime(value: int | None) -> dt.datetime | None:
 @register.filter
 def event_label(event_type: str) -> str:
     return presentation.event_label(event_type)
+
+
+@register.filter
+def when(value: dt.datetime | int | None) -> str:
+    """A moment as a person reads it, in JST: 2026年12月5日（土）23:59 / Sat 5 Dec 2026, 23:59.
+    Takes a datetime or Stripe's unix seconds."""
+    return presentation.human_datetime(value, translation.get_language() or "en")
+
+
+@register.filter
+def bank_account_type(code: str | None) -> str:
+    return presentation.bank_account_type_label(code or "")
+
+
+@register.filter
+def minus(amount: int | None, other: int | None) -> int:
+    """Whole minor units: what arrived of a payment is its amount minus what is still due."""
+    return int(amount or 0) - int(other or 0)

@@ -62,8 +62,8 @@ def test_bank_transfer_instructions_in_english(mail_ready, django_capture_on_com
     assert message["Subject"] == f"We received your order {order.number}"
     text, html = parts(message)
     assert "Please transfer ¥68,000 to:" in text
-    assert "Account: futsu 1234567" in text
-    assert "Reference: PAYOPS-REF" in text
+    assert "Account type: Ordinary account" in text and "Account number: 1234567" in text
+    assert "Transfer reference number: PAYOPS-REF" in text
     assert "1 x Tea <b>set</b>" in text  # text is not HTML-escaped...
     assert "Tea &lt;b&gt;set&lt;/b&gt;" in html  # ...HTML is
 
