@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from orders.models.payments import PaymentMethod
 from orders.services.checkout import shopper_payment_methods
@@ -79,7 +80,7 @@ class PaymentChoiceForm(forms.Form):
     """How the shopper pays: at checkout, and when paying again for an order another way."""
 
     payment_method = forms.ChoiceField(
-        label=_("Payment method"), choices=shop_payment_choices, widget=forms.RadioSelect
+        label=pgettext_lazy("shop", "Payment method"), choices=shop_payment_choices, widget=forms.RadioSelect
     )
     test_card = forms.ChoiceField(
         label=_("Test card (simulator)"), choices=TEST_CARDS, required=False, widget=forms.RadioSelect

@@ -41,8 +41,6 @@ def _place_order(page, server, *, method: str, locale: str = "ja", card: str | N
 
 def test_card_with_3d_secure_ends_paid(page, payops_server, catalogue):
     page.set_viewport_size({"width": 1000, "height": 1200})
-    page.goto(f"{payops_server.url}/")
-    screenshot(page, "shop")
     _place_order(page, payops_server, method="card", locale="en", card="pm_card_authenticationRequired")
     expect(page.locator("#order-status")).to_have_attribute("data-status", "awaiting_payment")
     screenshot(page, "order-card-3ds-pending")
