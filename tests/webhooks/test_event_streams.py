@@ -365,3 +365,47 @@ def test_the_refunded_total_comes_from_the_refunds_whatever_the_arrival_order(sc
         assert seen["amount_refunded"] == expected_for(scenario, outcome).refunded
 
     arrival_orders()
+
+
+# --- late money after a decline ----------------------------------------------------------------------
+
+# A card declined at 3-D Secure, retried, and paid; then refunded in full.
+DECLINED_THEN_PAID = [
+    _event(31, "payment_intent.requires_action", _intent("requires_action"), 0),
+    _event(32, "payment_intent.payment_failed", _intent("requires_payment_method",
+           last_payment_error={"code": "card_declined", "message": "Your card was declined."}), 5),
+    _event(33, "payment_intent.requires_action", _intent("requires_action"), 8),
+    _event(34, "payment_intent.succeeded", _intent("succeeded"), 10),
+    _event(35, "charge.refunded", _charge(AMOUNT, [_refund("re_9", AMOUNT, "succeeded")]), 20),
+]  # fmt: skip
+
+
+def check_declined_then_paid(seen: dict[str, Any]) -> None:
+    # the money arrived, all of it went back; the failure, if it showed, came before the money
+    assert seen["status"] == "refunded"
+    assert seen["payment"] == ("succeeded", AMOUNT, None, False)
+    assert (seen["amount_refunded"], seen["refunds"]) == (AMOUNT, {"re_9": (AMOUNT, "succeeded")})
+    assert seen["stock_available"] == STOCK - 1  # released at the decline, taken again with the money
+    path = ["awaiting_payment"] + [to for _type, _from, to in seen["moves"]]
+    assert [move for move in itertools.pairwise(path) if move not in ALLOWED] == []
+    assert path.count("paid") == 1 and path[-1] == "refunded"
+    assert path.count("payment_failed") <= 1
+    if "payment_failed" in path:
+        assert path.index("payment_failed") < path.index("paid")
+    assert seen["facts"] == Counter({("refund.succeeded", "re_9"): 1})
+
+
+@pytest.mark.django_db
+def test_a_decline_then_the_money_in_the_order_it_happened(stripe_now):
+    check_declined_then_paid(run_plan("declined then paid", [("inbox", e) for e in DECLINED_THEN_PAID]))
+
+
+@pytest.mark.django_db
+def test_late_money_after_a_decline_in_any_arrival_order(stripe_now):
+    @_hypothesis
+    @given(plan=delivery_plans(DECLINED_THEN_PAID))
+    @example(plan=[("inbox", e) for e in reversed(DECLINED_THEN_PAID)])
+    def arrival_orders(plan):
+        check_declined_then_paid(run_plan("declined then paid", plan))
+
+    arrival_orders()
