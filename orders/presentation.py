@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orders import payment_problems
 from orders.models import Payment
 from orders.models.payments import PaymentMethod
 from orders.state_machine import OrderStatus
@@ -61,6 +62,16 @@ def human_datetime(value: dt.datetime | int | str | None, language: str) -> str:
         return f"{local.year}年{local.month}月{local.day}日（{weekday}）{local:%H:%M}"
     weekday = _WEEKDAYS["en"][local.weekday()]
     return f"{weekday} {local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M}"
+
+
+def payment_failure_json(payment: Payment) -> dict[str, str] | None:
+    """A failed payment for the shopper: the kind and a kind sentence, never Stripe's wording."""
+    if not payment.failure_code:
+        return None
+    return {
+        "kind": payment_problems.payment_problem_kind(payment.failure_code),
+        "message": payment_problems.shopper_failure_message(payment.failure_code),
+    }
 
 
 def money_json(amount: int, currency: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet, Sum
 
 from orders.models import Order, OrderEvent, Payment
-from orders.presentation import money_json, next_action_for
+from orders.presentation import money_json, next_action_for, payment_failure_json
 from orders.state_machine import UNPAID_STATUSES, OrderStatus, is_transition_allowed
 from payops.staff.levels import StaffLevel, user_has_level
 from payops.workflow.models import ExecutionStatus, StepStatus, WorkflowExecution
@@ -76,9 +76,7 @@ def order_snapshot(order: Order) -> dict[str, Any]:
             "status": payment.status,
             "amount_received": money_json(payment.amount_received, payment.currency),
             "next_action": next_action_for(payment),
-            "failure": {"code": payment.failure_code, "message": payment.failure_message}
-            if payment.failure_code
-            else None,
+            "failure": payment_failure_json(payment),
         },
         "payment_expires_at": order.payment_expires_at.isoformat() if order.payment_expires_at else None,
     }

@@ -101,7 +101,8 @@ def _mails_for(*, order: Order, event: OrderEvent, payment: Payment | None) -> l
         if event.type == "order.expired":
             expired_key = order_mail_key(order, MailTemplate.PAYMENT_EXPIRED)
             return [(MailTemplate.PAYMENT_EXPIRED, expired_key, {"method": method})]
-        context = {"method": method, "reason": str(data.get("message") or data.get("code") or "")[:_MAX_TEXT]}
+        # Stripe's code only: the mail words it for the shopper (its message is for developers).
+        context = {"method": method, "failure_code": str(data.get("code") or "")[:_MAX_TEXT]}
         failed_key = order_mail_key(order, MailTemplate.PAYMENT_FAILED, event.sequence)
         return [(MailTemplate.PAYMENT_FAILED, failed_key, context)]
     if event.type == "refund.succeeded":

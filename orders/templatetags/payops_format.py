@@ -3,7 +3,7 @@ import datetime as dt
 from django import template
 from django.utils import translation
 
-from orders import presentation
+from orders import payment_problems, presentation
 from payops.money import Money
 
 register = template.Library()
@@ -42,3 +42,9 @@ def bank_account_type(code: str | None) -> str:
 def minus(amount: int | None, other: int | None) -> int:
     """Whole minor units: what arrived of a payment is its amount minus what is still due."""
     return int(amount or 0) - int(other or 0)
+
+
+@register.filter
+def payment_problem(code: str | None) -> str:
+    """Stripe's decline/error code → the sentence a shopper reads (never Stripe's message)."""
+    return payment_problems.shopper_failure_message(code or "")

@@ -9,7 +9,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from orders.models import Payment
-from orders.presentation import money_json, next_action_for
+from orders.presentation import money_json, next_action_for, payment_failure_json
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -133,8 +133,11 @@ class NextActionField(serializers.Field):
 
 
 class PaymentFailureSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stripe's decline or error code, e.g. card_declined.")
-    message = serializers.CharField()
+    kind = serializers.CharField(
+        help_text="What went wrong, coarsely: declined, insufficient_funds, expired_card, wrong_cvc, wrong_number, "
+        "authentication, not_supported, try_again, time_ran_out or other. Stripe's own code is for staff only."
+    )
+    message = serializers.CharField(help_text="What to tell the shopper, in the order's language.")
 
 
 @extend_schema_field(PaymentFailureSerializer(allow_null=True))
@@ -143,9 +146,7 @@ class PaymentFailureField(serializers.Field):
         super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
 
     def to_representation(self, payment: Payment) -> dict[str, str] | None:
-        if not payment.failure_code:
-            return None
-        return {"code": payment.failure_code, "message": payment.failure_message}
+        return payment_failure_json(payment)
 
 
 class OrderLineSerializer(serializers.Serializer):
