@@ -155,6 +155,10 @@ class StripeTruth:
         with self._lock:
             return sum(refund.amount for refund in self.refunds[intent_id])
 
+    def intent_ids(self) -> list[str]:
+        with self._lock:
+            return list(self.intents)
+
     def intent_now(self, intent_id: str) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self.intents[intent_id])
