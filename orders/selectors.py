@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 from orders.models import Order, OrderEvent, Payment
 from orders.presentation import money_json, next_action_for, payment_failure_json
 from orders.state_machine import UNPAID_STATUSES, OrderStatus, is_transition_allowed
+from payops.money import Money
 from payops.staff.levels import StaffLevel, user_has_level
 from payops.workflow.models import ExecutionStatus, StepStatus, WorkflowExecution
 
@@ -132,6 +133,12 @@ def refundable_payment(order: Order) -> Payment | None:
     recorded outside Stripe has no PaymentIntent to refund through, so it never is one."""
     payments = [p for p in order.payments.all() if p.status == "succeeded" and p.intent_id]
     return max(payments, key=lambda p: p.pk, default=None)
+
+
+def order_refundable(order: Order) -> Money | None:
+    """What can still be refunded on the order (None: nothing was paid through Stripe)."""
+    payment = refundable_payment(order)
+    return None if payment is None else Money(refundable_amount(payment), payment.currency)
 
 
 def approval_waiting_execution(order_id: int) -> WorkflowExecution | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -63,7 +64,7 @@ class OrderFilterForm(forms.Form):
         try:
             return Money.from_major(value, settings.PAYOPS_CURRENCY).amount
         except MoneyError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            raise forms.ValidationError(_amount_precision_message(settings.PAYOPS_CURRENCY)) from exc
 
     def clean_amount_min(self) -> int | None:
         return self._minor("amount_min")
@@ -134,11 +135,15 @@ class RefundForm(ActionForm):
     )
     reason = forms.CharField(max_length=255, label=_("Reason"))
 
-    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, currency: str, refundable: Money | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
+        # Checked on the first step, so the confirm question never offers what will be refused.
+        self.refundable = refundable
         step = 10 ** -CURRENCY_EXPONENTS.get(currency, 0)
         self.fields["amount"].widget.attrs.update({"step": str(step), "inputmode": "decimal"})
+        if refundable is not None:
+            self.fields["amount"].widget.attrs["max"] = str(refundable.major)
 
     def clean_amount(self) -> int | None:
         value = self.cleaned_data.get("amount")
@@ -147,10 +152,26 @@ class RefundForm(ActionForm):
         try:
             minor = Money.from_major(value, self.currency).amount
         except MoneyError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            raise forms.ValidationError(_amount_precision_message(self.currency)) from exc
         if minor <= 0:
             raise forms.ValidationError(_("The amount must be more than zero."))
+        if self.refundable is not None and minor > self.refundable.amount:
+            raise forms.ValidationError(
+                _("At most %(amount)s can still be refunded on this order.")
+                % {"amount": money_display(self.refundable)}
+            )
         return minor
+
+
+def _amount_precision_message(currency: str) -> str:
+    places = CURRENCY_EXPONENTS.get(currency, 0)
+    if places == 0:
+        return str(_("Enter a whole amount: %(currency)s has no decimal places.") % {"currency": currency})
+    return str(_("Enter at most %(places)d decimal places.") % {"places": places})
+
+
+def money_display(money: Money) -> str:
+    return money.format(translation.get_language() or "en")
 
 
 class CancelForm(ActionForm):
@@ -179,7 +200,7 @@ class RecordPaymentForm(ActionForm):
         try:
             return Money.from_major(self.cleaned_data["amount"], self.currency).amount
         except MoneyError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            raise forms.ValidationError(_amount_precision_message(self.currency)) from exc
 
 
 class NoteForm(ActionForm):

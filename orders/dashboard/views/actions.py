@@ -25,7 +25,7 @@ from orders.dashboard import forms
 from orders.dashboard.views.common import forbidden, is_htmx, safe_next, staff_required
 from orders.errors import ActionNotAllowed, OrderError
 from orders.models import Order, Product
-from orders.selectors import STAFF_ACTION_LEVELS
+from orders.selectors import STAFF_ACTION_LEVELS, order_refundable
 from orders.services import staff_actions as staff
 from orders.services import staff_operations as operations
 from orders.services.stock_adjustments import StockAdjusted, product_adjust_stock
@@ -97,7 +97,7 @@ def _payment_recorded(outcome: staff.StaffOutcome) -> Report:
 
 ORDER_ACTIONS: dict[str, Action] = {
     "refund": Action(
-        lambda order, data=None: forms.RefundForm(data, currency=order.currency),
+        lambda order, data=None: forms.RefundForm(data, currency=order.currency, refundable=order_refundable(order)),
         lambda request, order, d: _refunded(
             staff.staff_refund(request, order_id=order.pk, amount=d["amount"], reason=d["reason"])
         ),
