@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from orders import errors
 from orders.catalogue import orderable_quantity, product_on_sale, products_on_sale, stock_level
 from orders.models import Product
-from orders.services.checkout import checkout
+from orders.services.checkout import checkout, ensure_method_available
 from orders.shop.cart import CartError, CartView, SessionCart
 from orders.shop.forms import (
     AddToCartForm,
@@ -161,7 +161,7 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = CheckoutDetailsForm(request.POST, simulator=simulator)
-        if form.is_valid():
+        if form.is_valid() and _method_fits_the_cart(form, cart_view, locale):
             request.session[DETAILS_SESSION_KEY] = form.as_session()
             return redirect("shop-review")
         status = 400
@@ -209,6 +209,9 @@ def review(request: HttpRequest) -> HttpResponse:
             # The order exists (its status page offers another way to pay); the cart became it.
             _forget_checkout(request, session_cart)
             return redirect(exc.order.get_absolute_url())
+        except errors.PaymentMethodNotAvailable as exc:
+            messages.error(request, shopper_message(exc, locale=locale))
+            return redirect("shop-checkout")
         except errors.OrderError as exc:
             messages.error(request, shopper_message(exc, locale=locale))
             return redirect("shop-cart")
@@ -224,6 +227,18 @@ def review(request: HttpRequest) -> HttpResponse:
         "cart_count": cart_view.item_count,
     }
     return render(request, "shop/review.html", context)
+
+
+def _method_fits_the_cart(form: CheckoutDetailsForm, cart_view: CartView, locale: str) -> bool:
+    """The rule checkout applies (konbini's amount range, JPY only), asked on the details step."""
+    if cart_view.priced is None:
+        return False
+    try:
+        ensure_method_available(method=form.cleaned_data["payment_method"], total=cart_view.priced.total)
+    except errors.PaymentMethodNotAvailable as exc:
+        form.add_error("payment_method", shopper_message(exc, locale=locale))
+        return False
+    return True
 
 
 def _forget_checkout(request: HttpRequest, session_cart: SessionCart) -> None:

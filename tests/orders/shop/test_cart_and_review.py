@@ -182,3 +182,34 @@ def test_a_shortage_at_checkout_names_the_product_not_the_sku(bowl, language, ex
         message = shopper_message(error, locale=language)
     assert message == expected
     assert "BOWL-CHAWAN" not in message
+
+
+def test_konbini_for_a_cart_above_its_limit_is_a_field_error_on_the_details_step(ja, en):
+    make_product(sku="SET-GIFT", name="Gift set", name_ja="ギフトセット", price_amount=68000, stock_on_hand=10)
+    _add(ja, "SET-GIFT", 5)  # 340,000円: above konbini's 300,000円
+    response = _details(ja, method="konbini")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "コンビニ払いは120円から300,000円までのご注文でご利用いただけます。" in html
+    assert 'id="id_payment_method_error"' in html
+    assert _details(ja, method="bank_transfer")["Location"] == "/checkout/review/"
+    _add(en, "SET-GIFT", 5)
+    english = _details(en, method="konbini").content.decode()
+    assert "Convenience-store payment is available for orders from ¥120 to ¥300,000" in english
+
+
+@pytest.mark.parametrize("garbage", [[1, 2], "TEA", {"TEA-SENCHA-100": "5"}, {"TEA-SENCHA-100": -3}, None])
+def test_a_cart_session_that_is_not_what_we_wrote_reads_as_empty(ja, tea, garbage):
+    session = ja.session
+    session["payops_cart"] = garbage
+    session.save()
+    response = ja.get("/cart/")
+    assert response.status_code == 200
+    assert "カートに商品は入っていません。" in response.content.decode()
+
+
+def test_the_shop_page_is_a_fixed_number_of_queries(ja, django_assert_max_num_queries):
+    for n in range(12):
+        make_product(sku=f"P{n}", name_ja=f"商品{n}", stock_on_hand=n)
+    with django_assert_max_num_queries(3):  # session, products
+        assert ja.get("/").status_code == 200
