@@ -87,13 +87,23 @@ def return_stock(ctx: StepContext) -> dict[str, Any]:
 
 
 def send_apology_mail(ctx: StepContext) -> dict[str, Any]:
+    """Runs after the refund: the mail says the order was cancelled and refunded, how much, and
+    when the money arrives for the way the shopper paid."""
     order = Order.objects.select_related("customer").get(pk=order_id_of(ctx))
+    refund = Refund.objects.filter(request_key=refund_request_key(ctx.execution_id)).select_related("payment").first()
+    payment = refund.payment if refund else order.payments.filter(status="succeeded").order_by("-pk").first()
+    refunded = {"amount": refund.amount if refund else order.total_amount, "currency": order.currency}
     with transaction.atomic():
         mail = order_mail_enqueue(
             order=order,
             template=MailTemplate.APOLOGY,
             key=order_mail_key(order, MailTemplate.APOLOGY, "workflow", ctx.execution_id),
-            context={"reason": "order_cancelled"},
+            context={
+                "reason": "order_cancelled",
+                "cancelled_and_refunded": True,
+                "refund": refunded,
+                "method": payment.method if payment else "",
+            },
         )
     return {"mail": mail.idempotency_key, "status": mail.status}
 
