@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import errors
 from orders.models import Order
 from orders.selectors import order_for_status_page
+from orders.services.order_language import order_set_language
 from orders.services.payment_retry import order_retry_payment, payment_retry_refusal
 from orders.shop.forms import PaymentChoiceForm, payment_method_choices, simulator_payment_method_id
 from orders.shop.messages import payment_retry_message, shopper_message
@@ -24,12 +25,6 @@ def _order_or_404(token: str) -> Order:
     except Order.DoesNotExist:
         # Same answer for a malformed and an unknown token: nothing to learn by probing.
         raise Http404("No such order") from None
-
-
-def _page_language(request: HttpRequest, order: Order) -> str:
-    # The order's language, unless the shopper picked one with the language switch.
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-    return (translation.get_language() or order.locale) if chosen else order.locale
 
 
 def _render_status(request: HttpRequest, order: Order, *, form: PaymentChoiceForm | None = None) -> HttpResponse:
@@ -46,7 +41,7 @@ def _render_status(request: HttpRequest, order: Order, *, form: PaymentChoiceFor
 @require_GET
 def order_status(request: HttpRequest, token: str) -> HttpResponse:
     order = _order_or_404(token)
-    with translation.override(_page_language(request, order)):
+    with translation.override(order.locale):
         return _render_status(request, order)
 
 
@@ -54,7 +49,7 @@ def order_status(request: HttpRequest, token: str) -> HttpResponse:
 def order_pay_again(request: HttpRequest, token: str) -> HttpResponse:
     """Pay for the same order again, another way (a declined card, a voucher the shopper cannot use)."""
     order = _order_or_404(token)
-    language = _page_language(request, order)
+    language = order.locale
     with translation.override(language):
         form = PaymentChoiceForm(request.POST, simulator=settings.PAYMENT_SIMULATOR)
         if not form.is_valid():
@@ -73,3 +68,26 @@ def order_pay_again(request: HttpRequest, token: str) -> HttpResponse:
         except errors.OrderError as exc:
             messages.error(request, shopper_message(exc, locale=language))
         return redirect(order.get_absolute_url())
+
+
+@require_POST
+def order_language(request: HttpRequest, token: str) -> HttpResponse:
+    """The language switch on the order page: the order itself changes language (its page, live
+    updates and mails), and the shop follows, as with Django's own switch."""
+    order = _order_or_404(token)
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return redirect(order.get_absolute_url())
+    order_set_language(order_id=order.pk, language=language)
+    response = redirect(order.get_absolute_url())
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response

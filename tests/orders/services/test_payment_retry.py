@@ -283,3 +283,24 @@ def test_the_api_refuses_outside(client, declined_order):
     )
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["payment_method"]
+
+
+# --- the order page's language switch ------------------------------------------------------------
+
+
+def test_the_order_page_switches_the_orders_own_language(client, declined_order):
+    html = client.get(f"/orders/{declined_order.token}/").content.decode()
+    assert f'action="/orders/{declined_order.token}/language/"' in html
+    response = client.post(f"/orders/{declined_order.token}/language/", {"language": "en"})
+    assert response.status_code == 302 and response["Location"] == f"/orders/{declined_order.token}/"
+    assert Order.objects.get().locale == "en"  # live updates and mails follow the order
+    assert "Pay another way" in client.get(response["Location"]).content.decode()
+    assert '<html lang="en">' in client.get("/").content.decode()  # the shop follows too
+    assert client.cookies["django_language"].value == "en"
+
+
+@pytest.mark.parametrize("language", ["fr", "", "ja-JP", "<script>"])
+def test_an_unknown_language_changes_nothing(client, declined_order, language):
+    response = client.post(f"/orders/{declined_order.token}/language/", {"language": language})
+    assert response.status_code == 302
+    assert Order.objects.get().locale == "ja"
