@@ -60,3 +60,25 @@ def test_a_valid_token_is_welcome_on_public_endpoints(anon, viewer):
     from tests.api.fixtures import bearer
 
     assert anon.get("/api/v1/products/", **bearer(viewer)).status_code == 200
+
+
+def test_products_carry_descriptions_a_picture_and_a_stock_level_not_just_a_count(anon, settings):
+    from orders.services.product_images import product_set_image
+
+    settings.PAYOPS_LOW_STOCK_THRESHOLD = 5
+    tea = make_product(sku="TEA", description="Fresh.", description_ja="爽やか。", stock_on_hand=9999)
+    make_product(sku="BOWL", stock_on_hand=3)
+    make_product(sku="GONE", stock_on_hand=0)
+    product_set_image(product_id=tea.pk, filename="tea.svg", content=b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+
+    products = {p["sku"]: p for p in anon.get("/api/v1/products/").json()["results"]}
+
+    assert products["TEA"]["description"] == "Fresh." and products["TEA"]["description_ja"] == "爽やか。"
+    assert products["TEA"]["image_url"].startswith("http://testserver/media/products/tea")
+    assert products["BOWL"]["image_url"] is None
+    assert {sku: p["stock_level"] for sku, p in products.items()} == {
+        "TEA": "in_stock",
+        "BOWL": "low",
+        "GONE": "out_of_stock",
+    }
+    assert anon.get(products["TEA"]["image_url"].removeprefix("http://testserver")).status_code == 200
