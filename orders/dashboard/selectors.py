@@ -13,7 +13,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from orders.dashboard.cursor import Ordering, Page, paginate
-from orders.models import Dispute, Order, Payment, Product
+from orders.models import Dispute, Order, Payment, Product, Refund
 from orders.state_machine import UNPAID_STATUSES, OrderStatus
 from payops.mail.models import Mail, MailStatus
 from payops.outbox.models import OutboxEvent, OutboxStatus
@@ -27,7 +27,7 @@ LOW_STOCK_UNITS = 5
 OVERVIEW_CACHE_SECONDS = 30
 # Part of the cache key: bump it when ``Overview`` changes shape, so processes of a rolling deploy
 # never read each other's pickled overview from the shared cache.
-OVERVIEW_CACHE_VERSION = 2
+OVERVIEW_CACHE_VERSION = 3
 OPEN_DISPUTE_STATUSES = ("warning_needs_response", "needs_response", "warning_under_review", "under_review")
 
 
@@ -98,7 +98,7 @@ def catalogue(*, low_only: bool) -> list[Product]:
 
 @dataclass(frozen=True)
 class Overview:
-    paid_today: list[Any]  # {"currency", "count", "amount"}
+    paid_today: list[Any]  # {"currency", "count", "gross", "refunds", "net"}
     awaiting_by_method: list[Any]  # {"method", "count"}
     expiring_soon: int
     failed_payments: list[Order]
@@ -125,15 +125,36 @@ def cached_overview() -> Overview:
     return result
 
 
-def overview(*, now: dt.datetime | None = None) -> Overview:
-    now = now or timezone.now()
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    paid_today = list(
-        Order.objects.filter(paid_at__gte=today)
+def _money_today(today: dt.datetime) -> list[dict[str, Any]]:
+    """Per currency: what was paid today (gross), what was refunded today, and the difference.
+    A refund today of an older order counts today: this is the day's money, not its orders."""
+    paid = {
+        row["currency"]: row
+        for row in Order.objects.filter(paid_at__gte=today)
         .order_by("currency")
         .values("currency")
         .annotate(count=Count("pk"), amount=Sum("total_amount"))
-    )
+    }
+    refunded = {
+        row["currency"]: row["amount"]
+        for row in Refund.objects.filter(status="succeeded", created_at__gte=today)
+        .order_by("currency")
+        .values("currency")
+        .annotate(amount=Sum("amount"))
+    }
+    rows = []
+    for currency in sorted(set(paid) | set(refunded)):
+        gross = paid[currency]["amount"] if currency in paid else 0
+        refunds = refunded.get(currency, 0)
+        count = paid[currency]["count"] if currency in paid else 0
+        rows.append({"currency": currency, "count": count, "gross": gross, "refunds": refunds, "net": gross - refunds})
+    return rows
+
+
+def overview(*, now: dt.datetime | None = None) -> Overview:
+    now = now or timezone.now()
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    paid_today = _money_today(today)
     unpaid: QuerySet[Order] = Order.objects.filter(status__in=UNPAID_STATUSES)
     # One hash join rather than a subquery per unpaid order; an order with two payments (a card
     # retried as konbini) counts under both methods.

@@ -48,3 +48,12 @@ def minus(amount: int | None, other: int | None) -> int:
 def payment_problem(code: str | None) -> str:
     """Stripe's decline/error code → the sentence a shopper reads (never Stripe's message)."""
     return payment_problems.shopper_failure_message(code or "")
+
+
+@register.filter
+def signed_money(amount: int | None, currency: str) -> str:
+    """Money that may be negative (a day with more refunds than sales): −1,000円."""
+    if amount is None:
+        return ""
+    shown = money(abs(int(amount)), currency)
+    return f"−{shown}" if int(amount) < 0 else shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -18,7 +19,8 @@ from orders.services.stock_adjustments import parse_adjustment, stock_adjustment
 def overview_page(request: HttpRequest) -> HttpResponse:
     summary = cached_overview()
     awaiting = [{**row, "label": method_label(row["method"])} for row in summary.awaiting_by_method]
-    return render(request, "dashboard/overview.html", {"o": summary, "awaiting_by_method": awaiting})
+    context = {"o": summary, "awaiting_by_method": awaiting, "currency": settings.PAYOPS_CURRENCY}
+    return render(request, "dashboard/overview.html", context)
 
 
 @require_GET
