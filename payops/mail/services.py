@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from payops.after_commit import send_after_commit_robustly
+from payops.after_commit import TaskHook, send_after_commit_robustly
 from payops.aws import client as aws
 from payops.aws.ses import OutgoingMail, SesError, send_mail
 from payops.mail.models import Mail, MailStatus
@@ -35,10 +35,12 @@ logger = logging.getLogger(__name__)
 SENT, SKIPPED, RETRYING, FAILED, WAITING = "sent", "skipped", "retrying", "failed", "waiting"
 
 
-def _kick_sender(idempotency_key: str) -> None:
-    from payops.mail.tasks import send_mail_task
+# The task that sends one stored mail (MailConfig.ready() connects it).
+send_mail_hook = TaskHook("send a stored mail")
 
-    send_mail_task.delay(idempotency_key)
+
+def _kick_sender(idempotency_key: str) -> None:
+    send_mail_hook.delay(idempotency_key)
 
 
 def mail_enqueue(

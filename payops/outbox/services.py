@@ -18,16 +18,19 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from payops.after_commit import TaskHook
 from payops.aws.eventbridge import EventEntry, EventTooLarge, check_entry_size
 from payops.outbox.models import OutboxEvent, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
 
-def _kick_publisher() -> None:
-    from payops.outbox.tasks import publish_outbox
+# The task that publishes what is pending (OutboxConfig.ready() connects it).
+publish_hook = TaskHook("publish the outbox")
 
-    publish_outbox.delay()
+
+def _kick_publisher() -> None:
+    publish_hook.delay()
 
 
 def kick_publisher_on_commit() -> None:

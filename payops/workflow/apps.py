@@ -11,3 +11,7 @@ class WorkflowConfig(AppConfig):
         # Each app declares its workflows in a ``workflows`` module (like ``admin``); importing
         # them registers the definitions, so a worker knows every workflow it may be asked to run.
         autodiscover_modules("workflows")
+
+        from payops.workflow import dispatch, tasks
+
+        dispatch.run_step_hook.connect(tasks.run_step)

@@ -16,7 +16,8 @@ import logging
 
 from django.conf import settings
 
-from payops.after_commit import send_after_commit_robustly
+from payops.after_commit import TaskHook, send_after_commit_robustly
+from payops.celery import app as celery_app
 from payops.workflow.models import StepRun
 
 logger = logging.getLogger(__name__)
@@ -49,16 +50,16 @@ def schedule_step(step: StepRun, *, now: dt.datetime) -> None:
         send_after_commit(step, delay)
 
 
-def send_step(step_id: int, execution_id: int | None = None, delay: float = 0.0) -> None:
-    from payops.workflow.tasks import run_step
+# The task that runs one step (WorkflowConfig.ready() connects it).
+run_step_hook = TaskHook("run a workflow step")
 
+
+def send_step(step_id: int, execution_id: int | None = None, delay: float = 0.0) -> None:
     if delay > 0:
-        run_step.apply_async(args=(step_id, execution_id), countdown=delay)
+        run_step_hook.apply_async(args=(step_id, execution_id), countdown=delay)
     else:
-        run_step.apply_async(args=(step_id, execution_id))
+        run_step_hook.apply_async(args=(step_id, execution_id))
 
 
 def _runs_in_process() -> bool:
-    from payops.celery import app
-
-    return bool(app.conf.task_always_eager)
+    return bool(celery_app.conf.task_always_eager)

@@ -22,7 +22,8 @@ import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from payops.aws.secrets import outside_payment_secret
+from payops.after_commit import TaskHook
+from payops.aws.secrets import outside_payment_secret, stripe_webhook_secrets
 from payops.stripe.gateway import stripe_livemode
 from webhooks.models import InboxEvent, InboxStatus
 
@@ -145,10 +146,6 @@ def _reject_future_timestamp(header: str) -> None:
 
 
 def _stripe_webhook_secrets(*, refresh: bool) -> list[str]:
-    try:
-        from payops.aws.secrets import stripe_webhook_secrets
-    except ImportError:  # the secrets store is optional in development
-        return [] if refresh else list(settings.STRIPE_WEBHOOK_SECRETS)
     return stripe_webhook_secrets(refresh=refresh)
 
 
@@ -314,12 +311,15 @@ def store_inbox_record(record: InboxRecord) -> Receipt:
     return store_inbox_event(**columns)
 
 
-def enqueue_processing(inbox_id: int) -> None:
-    from webhooks.tasks import process_inbox_event
+# The tasks that process one stored row, and several (WebhooksConfig.ready() connects them).
+process_hook = TaskHook("process an inbox row")
+process_many_hook = TaskHook("process inbox rows")
 
+
+def enqueue_processing(inbox_id: int) -> None:
     try:
         # retry=False: with the broker down, fail at once; the sweep will pick the row up.
-        process_inbox_event.apply_async(args=(inbox_id,), retry=False)
+        process_hook.apply_async(args=(inbox_id,), retry=False)
     except Exception:
         logger.warning("could not enqueue inbox event %s; the sweep will process it", inbox_id, exc_info=True)
 
@@ -331,11 +331,9 @@ ENQUEUE_CHUNK = 100
 
 
 def enqueue_processing_batch(inbox_ids: Sequence[int]) -> None:
-    from webhooks.tasks import process_inbox_events
-
     for start in range(0, len(inbox_ids), ENQUEUE_CHUNK):
         chunk = list(inbox_ids[start : start + ENQUEUE_CHUNK])
         try:
-            process_inbox_events.apply_async(args=(chunk,), retry=False)
+            process_many_hook.apply_async(args=(chunk,), retry=False)
         except Exception:
             logger.warning("could not enqueue inbox events %s; the sweep will process them", chunk, exc_info=True)
