@@ -4,16 +4,15 @@ payment simulator, and a declined card paid again another way on the same order.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
-from orders.illustrations import illustration_svg
 from orders.models import Order
-from orders.services.product_images import product_set_image
 from tests.e2e.conftest import in_thread, screenshot
-from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +30,7 @@ WORDS = {
         "card": "クレジットカード",
         "continue": "ご注文内容の確認へ",
         "place": "注文を確定する",
-        "total": "7,400円",
+        "total": "9,000円",
         "pay_again": "別の方法で支払う",
         "pay_with": "この方法で支払う",
         "awaiting": "お支払い待ち",
@@ -48,7 +47,7 @@ WORDS = {
         "card": "Credit card",
         "continue": "Continue to review",
         "place": "Place order",
-        "total": "¥7,400",
+        "total": "¥9,000",
         "pay_again": "Pay another way",
         "pay_with": "Pay with this method",
         "awaiting": "Awaiting payment",
@@ -57,24 +56,10 @@ WORDS = {
 }
 
 
-def _product(sku: str, name: str, name_ja: str, price: int, stock: int, motif: str) -> None:
-    product = make_product(
-        sku=sku,
-        name=name,
-        name_ja=name_ja,
-        description=f"{name}, chosen by our staff.",
-        description_ja=f"スタッフが選んだ{name_ja}です。",
-        price_amount=price,
-        stock_on_hand=stock,
-    )
-    product_set_image(product_id=product.pk, filename=f"{sku.lower()}.svg", content=illustration_svg(motif))
-
-
 @pytest.fixture
 def catalogue():
-    in_thread(_product, "TEA-MATCHA-30", "Ceremonial matcha 30 g", "抹茶 30g", 3200, 25, "matcha")
-    in_thread(_product, "BOWL-CHAWAN", "Raku tea bowl", "楽焼 茶碗", 38000, 3, "chawan")
-    in_thread(_product, "WHISK-CHASEN", "Bamboo matcha whisk", "茶筅", 1000, 20, "chasen")
+    """The demo catalogue as `./dev up` seeds it: twelve products with their pictures."""
+    in_thread(call_command, "seed_demo", stdout=io.StringIO())
 
 
 def _choose_language(page, server, language: str) -> None:
@@ -99,10 +84,10 @@ def test_a_shopper_buys_through_the_storefront(page, payops_server, catalogue, l
 
     # The list: pictures, prices with tax, stock as words
     cards = page.locator(".product-card")
-    expect(cards).to_have_count(3)
+    expect(cards).to_have_count(12)
     expect(page.locator(".product-card img").first).to_have_js_property("complete", True)
     assert page.evaluate("[...document.images].every(i => i.naturalWidth > 0)")
-    expect(page.get_by_text(words["low"])).to_be_visible()
+    expect(page.get_by_text(words["low"]).first).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("9999")
     _at_both_widths(page, f"shop-{language}")
 
@@ -119,7 +104,7 @@ def test_a_shopper_buys_through_the_storefront(page, payops_server, catalogue, l
     expect(page.get_by_role("status").filter(has_text=words["added"])).to_be_visible()
     page.goto(f"{payops_server.url}/products/WHISK-CHASEN/")
     page.get_by_role("button", name=words["add"]).click()
-    expect(page.locator("#cart-total")).to_have_text(words["total"])  # 2 × 3,200 + 1,000, tax incl.
+    expect(page.locator("#cart-total")).to_have_text(words["total"])  # 2 × 3,200 + 2,600, tax incl.
     _at_both_widths(page, f"cart-{language}")
     page.get_by_role("link", name=words["checkout"]).click()
 
