@@ -1,5 +1,6 @@
 from celery import Task, shared_task
 
+from orders.services.checkout_recovery import checkout_settle_abandoned
 from orders.services.expiry import expire_unpaid_orders as expire_unpaid_orders_service
 from orders.services.payment_cancellation import order_cancel_open_payment_intents
 from orders.services.refunds import refund_submit, refunds_awaiting_submission
@@ -30,3 +31,9 @@ def submit_requested_refunds() -> int:
         except GatewayUnavailable:
             break  # still down: the next sweep tries again
     return submitted
+
+
+@shared_task
+def settle_abandoned_checkouts() -> int:
+    """Checkouts that stopped after writing their order (orders/services/checkout_recovery.py)."""
+    return checkout_settle_abandoned()

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A page whose database connection was dropped mid-request: 503 "try again", not a 500.
+    "payops.database_unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "payops.urls"
@@ -132,6 +134,10 @@ else:
             "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0),
         }
     }
+    # A connection the database dropped (restart, failover) is replaced before a request gets it
+    # instead of failing that request (issue 13.7): Django has the pool check each connection it
+    # hands out (psycopg's check_connection), and checks a persistent one before reusing it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # On in production; off by default elsewhere, where tests start threads that never hand
     # their connection back (a pool would run dry) and fork live servers.
     if not env.bool("DATABASE_POOL", default=PRODUCTION):
@@ -178,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
         "task": "orders.tasks.expire_unpaid_orders",
         "schedule": env.int("PAYOPS_EXPIRY_SWEEP_SECONDS", default=60),
+    },
+    "settle-abandoned-checkouts": {
+        "task": "orders.tasks.settle_abandoned_checkouts",
+        "schedule": env.int("PAYOPS_CHECKOUT_SWEEP_SECONDS", default=60),
     },
     "submit-requested-refunds": {
         "task": "orders.tasks.submit_requested_refunds",
@@ -296,7 +306,7 @@ REST_FRAMEWORK = {
     # Closed by default: public endpoints (catalogue, checkout, order by token) open themselves.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["payops.api.throttling.TokenThrottle"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["payops.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "payops.api.schema.PayopsAutoSchema",
     "EXCEPTION_HANDLER": "payops.api.problems.exception_handler",
@@ -418,6 +428,10 @@ PAYOPS_API_THROTTLE_RATES = {
 # with its process holds its key this long before a retry may run it again.
 PAYOPS_IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 PAYOPS_IDEMPOTENCY_LOCK_SECONDS = env.int("PAYOPS_IDEMPOTENCY_LOCK_SECONDS", default=300)
+# A checkout whose order was written but whose PaymentIntent never reached it is settled by a
+# sweep after this long (orders/services/checkout_recovery.py): longer than the idempotency lock,
+# so a client retrying with its Idempotency-Key continues the order first.
+PAYOPS_CHECKOUT_ABANDON_SECONDS = env.int("PAYOPS_CHECKOUT_ABANDON_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
     "task": "payops.idempotency.tasks.purge_expired_idempotency_keys",
     "schedule": 3600,

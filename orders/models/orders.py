@@ -57,6 +57,9 @@ class Order(models.Model):
     # When an unpaid order stops holding stock (voucher / transfer window / card left unconfirmed).
     payment_expires_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The checkout request's Idempotency-Key claim, written with the order: a retry with the
+    # key continues this order instead of making another (issue 13.2).
+    checkout_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -18,7 +18,12 @@ from django.utils import timezone
 from orders.errors import PaymentProviderUnavailable, PaymentRetryNotAllowed
 from orders.models import Order, Payment
 from orders.models.payments import PAYMENT_CREATING, PaymentMethod
-from orders.services.checkout import CheckoutResult, ensure_method_available, set_up_order_payment
+from orders.services.checkout import (
+    CheckoutResult,
+    ensure_method_available,
+    payment_intent_idempotency_key,
+    set_up_order_payment,
+)
 from orders.services.order_events import Cause
 from orders.services.payment_cancellation import order_cancel_open_payment_intents
 from orders.services.payments import payment_expiry_for
@@ -78,7 +83,7 @@ def order_retry_payment(
         method=method,
         payment_method_id=payment_method_id,
         gateway=gateway,
-        idempotency_key=f"payops:{order.number}:payment-intent:{payment.pk}",
+        idempotency_key=payment_intent_idempotency_key(order, payment),
     )
 
 

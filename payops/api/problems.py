@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -117,11 +118,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, exceptions.APIException):
         set_rollback()
         return _api_exception_response(exc)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return _database_unavailable_response(exc)
     # Anything else is a bug: log it with its traceback, and never show it to the client.
     view = context.get("view")
     logger.exception("unhandled error in API view %s", type(view).__name__ if view else "?")
     set_rollback()
     return internal_error_response()
+
+
+def _database_unavailable_response(exc: Exception) -> Response:
+    """The database dropped this request's connection (a restart, a failover) or had none to
+    give: a retry helps, so 503 with Retry-After, not a 500 (issue 13.7). The broken connection is
+    closed, so the next request of this thread gets a new one."""
+    logger.warning("database unavailable during an API request: %s", exc, exc_info=True)
+    set_rollback()
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+    return problem_response(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        slug="service-unavailable",
+        title="Service unavailable",
+        detail="The service is briefly unavailable. Retry shortly; retrying with the same Idempotency-Key is safe.",
+        headers={"Retry-After": "1"},
+    )
 
 
 def internal_error_response() -> Response:

@@ -9,10 +9,12 @@ permissions and throttling have passed (``initial``), a POST with the header cla
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, connection
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +30,9 @@ from payops.idempotency.services import (
     idempotency_release,
     request_fingerprint,
 )
+from payops.json_depth import json_too_deep
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -48,6 +53,8 @@ def principal_of(request: Request) -> str:
 
 def canonical_body(raw: bytes) -> bytes:
     """The same JSON sent with other whitespace or key order is the same request."""
+    if json_too_deep(raw):
+        return raw  # the parser refuses it; meanwhile it must not crash here
     try:
         return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, UnicodeDecodeError):
@@ -118,16 +125,34 @@ class IdempotentPostMixin:
         claim, self.idempotency_claim = self.idempotency_claim, None
         if claim is None:
             return response
-        if response.status_code >= 500 or response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
-            idempotency_release(claim=claim)  # a retry may succeed: let it run
-            return response
-        idempotency_complete(
-            claim=claim,
-            response=StoredResponse(
-                status=response.status_code,
-                body=getattr(response, "data", None),
-                headers={name: response[name] for name in STORED_HEADERS if name in response},
-                content_type=getattr(response, "content_type", None) or "",
-            ),
-        )
+        try:
+            _settle_claim(claim, response)
+        except DatabaseError:
+            # The database went away under this request: its key stays locked until
+            # PAYOPS_IDEMPOTENCY_LOCK_SECONDS, then a retry runs (and continues what it made).
+            logger.exception("could not settle Idempotency-Key record %s", claim.record_id)
         return response
+
+
+def _settle_claim(claim: Claim, response: Response) -> None:
+    if response.status_code >= 500:
+        # The connection may have died with the request (a database failover): a new one
+        # releases the key, so the client's retry does not wait out the lock.
+        _reconnect_if_broken()
+    if response.status_code >= 500 or response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        idempotency_release(claim=claim)  # a retry may succeed: let it run
+        return
+    idempotency_complete(
+        claim=claim,
+        response=StoredResponse(
+            status=response.status_code,
+            body=getattr(response, "data", None),
+            headers={name: response[name] for name in STORED_HEADERS if name in response},
+            content_type=getattr(response, "content_type", None) or "",
+        ),
+    )
+
+
+def _reconnect_if_broken() -> None:
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()

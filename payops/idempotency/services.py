@@ -8,7 +8,8 @@ request still running (``KeyInUse``, 409) or was used for a different request
 The claim is a row inserted and committed before the request runs; the unique
 (principal, key) constraint decides between concurrent requests, on PostgreSQL and SQLite
 alike. Answers worth replaying are stored; 5xx and 429 answers release the key instead, since
-a retry may succeed. A process that dies mid-request leaves its claim locked until
+a retry may succeed: it stays bound to the request's fingerprint, but the next retry runs (and
+a checkout continues the order the key made, issue 13.2). A process that dies mid-request leaves its claim locked until
 ``locked_until`` (``PAYOPS_IDEMPOTENCY_LOCK_SECONDS``); the next retry after that runs again.
 """
 
@@ -39,6 +40,13 @@ class Claim:
     record_id: int
     principal: str
     key: str
+
+    @property
+    def binding(self) -> str:
+        """Names what this claim's request made (a checkout's order), for a retry to find it.
+
+        Per record, not per key: once the key has expired, its next use is a new request."""
+        return f"idempotency:{self.record_id}"
 
     @property
     def service_key(self) -> str:
@@ -126,8 +134,12 @@ def idempotency_complete(*, claim: Claim, response: StoredResponse) -> None:
     )
 
 
-def idempotency_release(*, claim: Claim) -> None:
-    IdempotencyRecord.objects.filter(pk=claim.record_id, state=IdempotencyState.IN_PROGRESS).delete()
+def idempotency_release(*, claim: Claim, now: dt.datetime | None = None) -> None:
+    """No answer is stored, and the next retry may run at once; the key stays bound to this
+    request (its fingerprint), so a different request with the key is still refused."""
+    IdempotencyRecord.objects.filter(pk=claim.record_id, state=IdempotencyState.IN_PROGRESS).update(
+        locked_until=now or timezone.now()
+    )
 
 
 def idempotency_purge_expired(*, now: dt.datetime | None = None, limit: int = 10_000) -> int:

@@ -106,12 +106,26 @@ def test_client_errors_are_stored_and_replayed(anon, shop):
 def test_server_errors_are_not_stored_so_a_retry_runs(anon, shop, settings):
     key = new_key()
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
-    assert_problem(anon.post(CHECKOUT, cart(), key=key), 503, "payment-provider-unavailable")
-    assert not IdempotencyRecord.objects.exists()
+    first = assert_problem(anon.post(CHECKOUT, cart(), key=key), 503, "payment-provider-unavailable")
+    record = IdempotencyRecord.objects.get()
+    assert (record.state, record.response_status) == ("in_progress", None)
+    assert record.locked_until <= timezone.now()
 
     settings.STRIPE_API_BASE = shop.url
     retry = anon.post(CHECKOUT, cart(), key=key)
     assert retry.status_code == 201 and "Idempotent-Replayed" not in retry
+    # the retry continued the order the first attempt made (issue 13.2)
+    assert retry.json()["order"]["number"] == first["order"]["number"]
+    assert Order.objects.count() == 1
+
+
+def test_after_a_server_error_the_key_still_refuses_a_different_request(anon, shop, settings):
+    key = new_key()
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    assert_problem(anon.post(CHECKOUT, cart(), key=key), 503, "payment-provider-unavailable")
+    settings.STRIPE_API_BASE = shop.url
+    assert_problem(anon.post(CHECKOUT, cart(email="b@example.com"), key=key), 422, "idempotency-key-reused")
+    assert Order.objects.count() == 1
 
 
 def test_throttled_requests_do_not_use_up_the_key(anon, shop, settings):

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 
 from payops.after_commit import TaskHook
 from payops.aws.secrets import outside_payment_secret, stripe_webhook_secrets
+from payops.json_depth import MAX_JSON_DEPTH, json_too_deep
 from payops.stripe.gateway import stripe_livemode
 from webhooks.models import InboxEvent, InboxStatus
 
@@ -173,6 +174,8 @@ def _parse_stripe_event(body: bytes) -> dict[str, Any]:
 def parse_json_body(body: bytes) -> Any:
     """The JSON value of a body, refusing what PostgreSQL's jsonb cannot store: a payload we
     acknowledged but could not keep would be lost."""
+    if json_too_deep(body):
+        raise WebhookRejected(f"body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         value = _JSON.decode(body.decode(json.detect_encoding(body)))
     except (ValueError, UnicodeDecodeError) as exc:

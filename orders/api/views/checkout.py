@@ -158,5 +158,7 @@ class CheckoutApi(PublicApiView):
             method=data["payment_method"],
             locale=data["locale"],
             payment_method_id=data.get("payment_method_id", ""),
+            # A retry with the same Idempotency-Key continues the order this request makes.
+            idempotency_key=self.idempotency_claim.binding if self.idempotency_claim else "",
         )
         return Response(CheckoutResponseSerializer(result).data, status=status.HTTP_201_CREATED)
