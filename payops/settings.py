@@ -10,6 +10,7 @@ Two profiles share this one module:
 Every variable is listed in ``.env.example``.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -47,7 +48,6 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 PAYOPS_BASE_URL = _required_in_production("PAYOPS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "payops.idempotency",
     "payops.workflow",
 ]
+# `manage.py runserver` serves ASGI (WebSockets too) through daphne where it is installed: the
+# embedded profile and the tests (requirements-embedded.txt). Production runs uvicorn.
+if importlib.util.find_spec("daphne") is not None:
+    INSTALLED_APPS.insert(0, "daphne")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

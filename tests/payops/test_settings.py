@@ -91,3 +91,40 @@ def test_the_simulator_is_installed_and_mounted_when_it_is_the_gateway():
     result = start({"PAYMENT_SIMULATOR": "true"}, SIMULATOR_PRESENCE)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]
+
+
+# The packages only the embedded profile installs (requirements-embedded.txt), made absent.
+WITHOUT_EMBEDDED_PACKAGES = """
+import importlib.util, sys
+ABSENT = ("moto", "daphne")
+real_find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, package=None: (
+    None if name.split(".")[0] in ABSENT else real_find_spec(name, package)
+)
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ABSENT:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Absent())
+"""
+
+
+def test_production_runs_on_the_runtime_requirements_alone():
+    code = (
+        "import payops.asgi, payops.celery; from django.conf import settings; "
+        "from django.apps import apps; print('daphne' in settings.INSTALLED_APPS, apps.ready)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EMBEDDED_PACKAGES + "import django; django.setup(); " + code],
+        cwd=settings.BASE_DIR,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PAYOPS_", "DJANGO_", "STRIPE_", "DATABASE_"))},
+            "DJANGO_SETTINGS_MODULE": "payops.settings",
+            **FULL,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
