@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 # The reason code of a payment that could not be set up and is not worth retrying as it was.
 SETUP_FAILED = "payment_setup_failed"
+# PaymentIntent statuses in which money has moved or is moving.
+MONEY_MOVED = frozenset({"succeeded", "processing", "requires_capture"})
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,7 @@ def set_up_order_payment(
             idempotency_key=idempotency_key,
             resumable=resumable,
         )
-    except PaymentNotTaken:
+    except (PaymentNotTaken, PaymentNotRecorded):
         raise
     except Exception as exc:
         if resumable:
@@ -254,9 +256,34 @@ def _set_up_payment(
         raise PaymentProviderUnavailable(
             "the payment could not be set up; nothing was charged", order=order, reason_code=SETUP_FAILED
         ) from exc
-    payment = _apply_checkout_intent(payment_id=payment.pk, intent=intent)
+    try:
+        payment = _apply_checkout_intent(payment_id=payment.pk, intent=intent)
+    except Exception as exc:
+        if resumable:
+            raise  # a retry with the key gets the same intent and records it
+        if intent.status in MONEY_MOVED:
+            # Money was taken: the order must not be released as unpaid. Stripe's webhook for
+            # this intent links it to the payment (by the order id in its metadata).
+            raise PaymentNotRecorded(intent.id) from exc
+        # The order is about to be released: the voucher or instructions Stripe made for it
+        # must not stay payable.
+        _cancel_quietly(intent, order=order, gateway=gateway)
+        raise
     order.refresh_from_db()
     return CheckoutResult(order=order, payment=payment)
+
+
+class PaymentNotRecorded(Exception):
+    """Stripe took the money but payops could not record it; its webhook will."""
+
+
+def _cancel_quietly(intent: PaymentIntentData, *, order: Order, gateway: StripeGateway) -> None:
+    if intent.status == "canceled":
+        return
+    try:
+        gateway.cancel_payment_intent(intent.id, idempotency_key=f"payops:{order.number}:cancel-unrecorded:{intent.id}")
+    except GatewayError:
+        logger.exception("could not cancel PaymentIntent %s of released order %s", intent.id, order.number)
 
 
 def _apply_checkout_intent(*, payment_id: int, intent: PaymentIntentData) -> Payment:

@@ -28,6 +28,7 @@ from django.utils import timezone
 from orders.models import Order, Payment
 from orders.models.payments import PAYMENT_CREATING, PaymentMethod
 from orders.services.checkout import (
+    MONEY_MOVED,
     checkout_fail,
     checkout_unfinished,
     create_payment_intent_for,
@@ -36,13 +37,12 @@ from orders.services.checkout import (
 from orders.services.order_events import Cause
 from orders.services.payments import payment_apply_intent
 from orders.state_machine import OrderStatus
+from payops.idempotency.services import idempotency_binding_in_progress
 from payops.stripe.gateway import StripeGateway, get_gateway
 
 logger = logging.getLogger(__name__)
 
 ABANDONED = "checkout_abandoned"
-# Intent statuses in which money has moved or is moving: the order is honoured, not cancelled.
-_MONEY_MOVED = frozenset({"succeeded", "processing", "requires_capture"})
 _CAUSE = "checkout-sweep"
 
 
@@ -75,6 +75,8 @@ def checkout_settle(*, payment_id: int, gateway: StripeGateway) -> Order:
     order = payment.order
     if not checkout_unfinished(order, payment):
         return order  # a retry or a webhook finished it meanwhile
+    if order.checkout_key and idempotency_binding_in_progress(order.checkout_key):
+        return order  # its client's retry is running right now and continues it
     cause = Cause.system(_CAUSE)
     if payment.method not in (PaymentMethod.KONBINI, PaymentMethod.BANK_TRANSFER):
         return checkout_fail(
@@ -87,7 +89,7 @@ def checkout_settle(*, payment_id: int, gateway: StripeGateway) -> Order:
         gateway=gateway,
         idempotency_key=payment_intent_idempotency_key(order, payment),
     )
-    if intent.status not in _MONEY_MOVED and intent.status != "canceled":
+    if intent.status not in MONEY_MOVED and intent.status != "canceled":
         intent = gateway.cancel_payment_intent(intent.id, idempotency_key=f"payops:{order.number}:abandoned")
     logger.info("abandoned checkout of %s settled: its PaymentIntent %s is %s", order.number, intent.id, intent.status)
     payment_apply_intent(payment_id=payment.pk, intent=intent, cause=cause)

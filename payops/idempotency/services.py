@@ -124,6 +124,16 @@ def _existing(
     )
 
 
+def idempotency_binding_in_progress(binding: str, *, now: dt.datetime | None = None) -> bool:
+    """Whether the request a ``Claim.binding`` names is running right now (its claim locked)."""
+    prefix, _, record_id = binding.partition(":")
+    if prefix != "idempotency" or not record_id.isdigit():
+        return False
+    return IdempotencyRecord.objects.filter(
+        pk=int(record_id), state=IdempotencyState.IN_PROGRESS, locked_until__gt=now or timezone.now()
+    ).exists()
+
+
 def idempotency_complete(*, claim: Claim, response: StoredResponse) -> None:
     IdempotencyRecord.objects.filter(pk=claim.record_id, state=IdempotencyState.IN_PROGRESS).update(
         state=IdempotencyState.COMPLETED,

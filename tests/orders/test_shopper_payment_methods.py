@@ -109,3 +109,44 @@ def test_a_working_checkout_is_unchanged(tea, fake_stripe):
     )
     result = checkout(items=[CartItem("TEA", 1)], email="a@example.com", method="konbini", locale="en")
     assert result.order.status == "awaiting_payment"
+
+
+def test_a_voucher_stripe_made_for_an_order_released_by_a_failure_is_cancelled(tea, fake_stripe, monkeypatch):
+    # given Stripe makes the konbini voucher, then recording it fails (a bug's stand-in)
+    from orders.services import checkout as checkout_module
+
+    voucher = payment_intent_json(id="pi_voucher", amount=3000, status="requires_action", next_action=KONBINI_ACTION)
+    fake_stripe.responder = lambda r: (
+        (200, {**voucher, "status": "canceled"}) if r.path.endswith("/cancel") else (200, voucher)
+    )
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(checkout_module, "payment_apply_intent", broken)
+    # when
+    with pytest.raises(errors.PaymentProviderUnavailable):
+        checkout(items=[CartItem("TEA", 2)], email="a@example.com", method="konbini", locale="ja")
+    # then the order is released and the voucher can no longer be paid
+    assert Order.objects.get().status == "payment_failed"
+    assert Product.objects.get().stock_reserved == 0
+    assert [r.path for r in fake_stripe.requests] == ["/v1/payment_intents", "/v1/payment_intents/pi_voucher/cancel"]
+
+
+def test_an_order_whose_money_stripe_took_is_not_released_when_recording_fails(tea, fake_stripe, monkeypatch):
+    from orders.services import checkout as checkout_module
+
+    fake_stripe.responder = lambda r: (200, payment_intent_json(id="pi_paid", amount=1500, status="succeeded"))
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(checkout_module, "payment_apply_intent", broken)
+    with pytest.raises(checkout_module.PaymentNotRecorded):
+        checkout(
+            items=[CartItem("TEA", 1)], email="a@example.com", method="card", locale="en", payment_method_id="pm_x"
+        )
+    # the order keeps its stock: Stripe's webhook for pi_paid links it and marks it paid
+    assert Order.objects.get().status == "pending_payment"
+    assert Product.objects.get().stock_reserved == 1
+    assert not any(r.path.endswith("/cancel") for r in fake_stripe.requests)

@@ -111,3 +111,24 @@ def test_stripe_unreachable_leaves_it_for_the_next_sweep(tea, settings):
     assert checkout_settle_abandoned() == 0
     order.refresh_from_db()
     assert order.status == "pending_payment" and reserved() == 2
+
+
+@pytest.mark.parametrize(("locked_for_minutes", "settled"), [(5, False), (-1, True)])
+def test_a_checkout_whose_keyed_retry_is_running_is_left_to_it(tea, fake_stripe, locked_for_minutes, settled):
+    from payops.idempotency.models import IdempotencyRecord
+
+    now = timezone.now()
+    record = IdempotencyRecord.objects.create(
+        principal="anonymous",
+        key="k",
+        fingerprint="f",
+        method="POST",
+        path="/api/v1/checkout/",
+        locked_until=now + dt.timedelta(minutes=locked_for_minutes),
+        expires_at=now + dt.timedelta(days=1),
+    )
+    order = half_made("card", minutes_ago=15)
+    Order.objects.filter(pk=order.pk).update(checkout_key=f"idempotency:{record.pk}")
+    assert checkout_settle_abandoned() == 1
+    order.refresh_from_db()
+    assert (order.status == "payment_failed") is settled
