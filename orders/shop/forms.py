@@ -96,6 +96,16 @@ class PaymentChoiceForm(forms.Form):
         else:
             self.fields["test_card"].initial = TEST_CARDS[0][0]
 
+    @property
+    def first_error(self) -> str:
+        """The first field in error: the page puts the keyboard focus there (``autofocus``)."""
+        return next((name for name in self.fields if name in self.errors), "") if self.is_bound else ""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.first_error and self.first_error != "payment_method":  # radios are drawn by the page
+            self.fields[self.first_error].widget.attrs["autofocus"] = True
+
     def choice(self) -> dict[str, str]:
         data = {"payment_method": self.cleaned_data["payment_method"]}
         if self.simulator and data["payment_method"] == PaymentMethod.CARD:

@@ -1,5 +1,7 @@
 """Cart → details → review → order, and every refusal on the way, in the shopper's language."""
 
+import re
+
 import pytest
 
 from orders.errors import InsufficientStock
@@ -213,3 +215,13 @@ def test_the_shop_page_is_a_fixed_number_of_queries(ja, django_assert_max_num_qu
         make_product(sku=f"P{n}", name_ja=f"商品{n}", stock_on_hand=n)
     with django_assert_max_num_queries(3):  # session, products
         assert ja.get("/").status_code == 200
+
+
+def test_the_keyboard_lands_on_the_first_field_in_error_and_the_summary_links_to_each(ja, tea):
+    _add(ja, "TEA-SENCHA-100", 1)
+    both = ja.post("/checkout/", {"email": "x"}).content.decode()
+    assert re.search(r'<input type="email"[^>]* autofocus', both)
+    assert '<a href="#id_email">メールアドレス：' in both and '<a href="#method-card">お支払い方法：' in both
+    method_only = ja.post("/checkout/", {"email": "hanako@example.jp"}).content.decode()
+    assert not re.search(r'<input type="email"[^>]* autofocus', method_only)
+    assert re.search(r'id="method-card"[^>]* autofocus', method_only)
