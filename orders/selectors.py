@@ -39,6 +39,7 @@ def _detailed_orders() -> QuerySet[Order]:
     shopper_events = OrderEvent.objects.exclude(type__startswith=STAFF_ONLY_EVENT_PREFIX).order_by("sequence")
     return Order.objects.select_related("customer").prefetch_related(
         "lines",
+        "shipments",
         Prefetch("payments", queryset=Payment.objects.order_by("-pk")),
         Prefetch("events", queryset=shopper_events),
     )

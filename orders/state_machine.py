@@ -15,6 +15,7 @@ class OrderStatus(models.TextChoices):
     FULFILLING = "fulfilling", _("Fulfilling")
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
     SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
     COMPLETED = "completed", _("Completed")
     PAYMENT_FAILED = "payment_failed", _("Payment failed")
     EXPIRED = "expired", _("Expired")
@@ -41,10 +42,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
         {S.AWAITING_APPROVAL, S.SHIPPED, S.REFUNDED, S.PARTIALLY_REFUNDED, S.DISPUTED, S.NEEDS_ATTENTION}
     ),
     S.AWAITING_APPROVAL: frozenset({S.FULFILLING, S.REFUNDED, S.DISPUTED, S.NEEDS_ATTENTION}),
-    S.SHIPPED: frozenset({S.COMPLETED, S.REFUNDED, S.PARTIALLY_REFUNDED, S.DISPUTED}),
+    # A shipped parcel is not a delivered one (ADR 0004): staff confirm the delivery, or it is
+    # assumed PAYOPS_DELIVERED_AFTER_DAYS after shipping. COMPLETED is kept for orders closed
+    # before DELIVERED existed; nothing moves an order there any more.
+    S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED, S.PARTIALLY_REFUNDED, S.DISPUTED}),
+    S.DELIVERED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED, S.DISPUTED}),
     S.COMPLETED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED, S.DISPUTED}),
     S.PARTIALLY_REFUNDED: frozenset(
-        {S.PARTIALLY_REFUNDED, S.REFUNDED, S.FULFILLING, S.SHIPPED, S.COMPLETED, S.DISPUTED, S.NEEDS_ATTENTION}
+        {S.PARTIALLY_REFUNDED, S.REFUNDED, S.FULFILLING, S.SHIPPED, S.DELIVERED, S.DISPUTED, S.NEEDS_ATTENTION}
     ),
     # A closed dispute returns the order to where it was (won) or ends it (lost); every status
     # that may move to DISPUTED is listed here, or a won dispute could not be applied.
@@ -54,6 +59,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
             S.FULFILLING,
             S.AWAITING_APPROVAL,
             S.SHIPPED,
+            S.DELIVERED,
             S.COMPLETED,
             S.PARTIALLY_REFUNDED,
             S.REFUNDED,
@@ -73,6 +79,7 @@ PAID_STATUSES = frozenset(
         S.FULFILLING,
         S.AWAITING_APPROVAL,
         S.SHIPPED,
+        S.DELIVERED,
         S.COMPLETED,
         S.PARTIALLY_REFUNDED,
         S.DISPUTED,

@@ -2,6 +2,7 @@ from celery import Task, shared_task
 
 from orders.services.checkout_recovery import checkout_settle_abandoned
 from orders.services.expiry import expire_unpaid_orders as expire_unpaid_orders_service
+from orders.services.fulfilment import orders_mark_delivered_due
 from orders.services.payment_cancellation import order_cancel_open_payment_intents
 from orders.services.refunds import refund_submit, refunds_awaiting_submission
 from payops.stripe.gateway import GatewayUnavailable
@@ -37,3 +38,9 @@ def submit_requested_refunds() -> int:
 def settle_abandoned_checkouts() -> int:
     """Checkouts that stopped after writing their order (orders/services/checkout_recovery.py)."""
     return checkout_settle_abandoned()
+
+
+@shared_task
+def mark_delivered_orders() -> int:
+    """Parcels shipped PAYOPS_DELIVERED_AFTER_DAYS ago count as delivered."""
+    return orders_mark_delivered_due()

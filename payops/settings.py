@@ -184,6 +184,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
+# A shipped order counts as delivered this many days after shipping unless staff confirmed it
+# earlier (0: only staff confirm deliveries).
+PAYOPS_DELIVERED_AFTER_DAYS = env.int("PAYOPS_DELIVERED_AFTER_DAYS", default=7)
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
         "task": "orders.tasks.expire_unpaid_orders",
@@ -193,6 +196,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.settle_abandoned_checkouts",
         "schedule": env.int("PAYOPS_CHECKOUT_SWEEP_SECONDS", default=60),
     },
+    "mark-delivered-orders": {"task": "orders.tasks.mark_delivered_orders", "schedule": 3600},
     "submit-requested-refunds": {
         "task": "orders.tasks.submit_requested_refunds",
         "schedule": 60,

@@ -3,8 +3,12 @@ workflow and by staff. Each locks the order, asks the transition table and recor
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from orders.errors import ActionNotAllowed
 from orders.models import Dispute, Order, Payment, Product, Shipment
@@ -106,13 +110,38 @@ def order_mark_shipped(
 
 
 @transaction.atomic
-def order_complete(*, order_id: int, cause: Cause) -> Order:
+def order_mark_delivered(*, order_id: int, cause: Cause, assumed_after_days: int | None = None) -> Order:
+    """Shipped → delivered: staff confirm it, a digital good is delivered on the spot, or the
+    delivery sweep assumes it ``assumed_after_days`` after shipping (ADR 0004)."""
     order = lock_order(order_id)
-    if order.status == OrderStatus.COMPLETED:
+    if order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
         return order
-    _ensure(order, OrderStatus.COMPLETED, "complete")
-    move_order(order, OrderStatus.COMPLETED, cause=cause)
+    _ensure(order, OrderStatus.DELIVERED, "mark as delivered")
+    data = {"assumed_after_days": assumed_after_days} if assumed_after_days is not None else None
+    move_order(order, OrderStatus.DELIVERED, cause=cause, data=data)
     return order
+
+
+def orders_mark_delivered_due(*, now: dt.datetime | None = None) -> int:
+    """Orders shipped longer ago than PAYOPS_DELIVERED_AFTER_DAYS count as delivered (carriers
+    in Japan deliver in one to three days; a shopper who got nothing asks long before)."""
+    days = settings.PAYOPS_DELIVERED_AFTER_DAYS
+    if days <= 0:
+        return 0  # only staff confirm deliveries
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    due = (
+        Order.objects.filter(status=OrderStatus.SHIPPED, shipments__shipped_at__lt=cutoff)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    delivered = 0
+    for order_id in list(due):
+        try:
+            order_mark_delivered(order_id=order_id, cause=Cause.system("delivery-sweep"), assumed_after_days=days)
+            delivered += 1
+        except ActionNotAllowed:
+            continue  # refunded or disputed since the query: nothing to assume
+    return delivered
 
 
 @transaction.atomic
@@ -129,7 +158,7 @@ def order_note(*, order_id: int, cause: Cause, text: str) -> None:
 def order_deliver_digital(*, order_id: int, cause: Cause) -> Order:
     """Fulfilling → shipped for an order of digital goods only: delivery needs no parcel."""
     order = lock_order(order_id)
-    if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED):
         return order
     if order.lines.filter(product__is_digital=False).exists():
         raise ActionNotAllowed(f"order {order.number} has goods to ship; enter the shipment instead")
@@ -143,7 +172,7 @@ def order_return_stock(*, order_id: int, cause: Cause, reason: str) -> bool:
     """Fulfilment called off before anything left the warehouse: the units the order reserved or
     committed are available again. Idempotent; False when there is nothing to give back."""
     order = lock_order(order_id)
-    if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED) or order.shipments.exists():
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED) or order.shipments.exists():
         return False  # the goods are with the shopper or the carrier
     quantities = dict(order.lines.values_list("product_id", "quantity"))
     if order.stock_state == StockState.RESERVED:

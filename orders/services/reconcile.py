@@ -22,6 +22,7 @@ _REFUNDABLE = frozenset(
         OrderStatus.FULFILLING,
         OrderStatus.AWAITING_APPROVAL,
         OrderStatus.SHIPPED,
+        OrderStatus.DELIVERED,
         OrderStatus.COMPLETED,
         OrderStatus.PARTIALLY_REFUNDED,
     }

@@ -7,6 +7,9 @@
     └→ IsDigital? ─ yes → DeliverDigital ─┐
                   └ no → WaitForShipment ─┴→ SendShippedMail → CompleteOrder → Fulfilled
 
+CompleteOrder marks a digital order delivered; a parcel stays ``shipped`` until staff confirm the
+delivery or PAYOPS_DELIVERED_AFTER_DAYS pass (orders.tasks.mark_delivered_orders).
+
 A rejection (or no decision in time) and any error before shipment run the compensation:
 RefundPayment → ReturnStock → SendApologyMail → MarkRefunded → Compensated. If the compensation
 fails after its retries, or something fails after shipment (no refund then: the goods are out),

@@ -17,8 +17,8 @@ from orders.models import Order, OrderEvent, Payment
 from orders.models.orders import EventCause
 from orders.services.fulfilment import (
     order_approve,
-    order_complete,
     order_deliver_digital,
+    order_mark_delivered,
     order_request_approval,
     order_start_fulfilment,
 )
@@ -154,7 +154,7 @@ def await_shipment(ctx: StepContext) -> Done | None:
     """Waits (callback) until staff enter the shipment; ``order.shipped`` sends the signal
     (``orders/workflows/triggers.py``). Already shipped: nothing to wait for."""
     order = _order(ctx)
-    if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED):
         event = order.events.filter(type="order.shipped").order_by("-sequence").first()
         return Done(shipment_output(event))
     return None
@@ -184,5 +184,9 @@ def send_shipped_mail(ctx: StepContext) -> dict[str, Any]:
 
 
 def complete_order(ctx: StepContext) -> dict[str, Any]:
-    order = order_complete(order_id=order_id_of(ctx), cause=workflow_cause(ctx))
+    """Fulfilment ends here. A digital good is delivered the moment it is sent; a parcel stays
+    shipped until staff confirm the delivery or the delivery sweep assumes it (ADR 0004)."""
+    order = _order(ctx)
+    if order.status == OrderStatus.SHIPPED and not order.lines.filter(product__is_digital=False).exists():
+        order = order_mark_delivered(order_id=order.pk, cause=workflow_cause(ctx))
     return {"status": order.status}

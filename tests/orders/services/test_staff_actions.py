@@ -5,7 +5,7 @@ from orders.models import Product, Refund, Shipment
 from orders.services.cancellation import order_cancel_unpaid
 from orders.services.fulfilment import (
     order_approve,
-    order_complete,
+    order_mark_delivered,
     order_mark_shipped,
     order_request_approval,
     order_start_fulfilment,
@@ -179,14 +179,14 @@ def test_fulfilment_path_commits_stock_and_records_the_shipment(paid_order, staf
     order_mark_shipped(order_id=paid_order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1234-5678")
     order_mark_shipped(order_id=paid_order.pk, cause=Cause.staff(staff), carrier="Yamato", tracking_number="1234-5678")
     assert Shipment.objects.count() == 1
-    order = order_complete(order_id=paid_order.pk, cause=Cause.system("workflow"))
-    assert order.status == "completed"
+    order = order_mark_delivered(order_id=paid_order.pk, cause=Cause.staff(staff))
+    assert order.status == "delivered"
     assert list(order.events.values_list("to_status", flat=True)) == [
         "fulfilling",
         "awaiting_approval",
         "fulfilling",
         "shipped",
-        "completed",
+        "delivered",
     ]
     with pytest.raises(ActionNotAllowed, match="not waiting for approval"):
         order_approve(order_id=paid_order.pk, cause=Cause.staff(staff))
