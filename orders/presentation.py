@@ -24,6 +24,7 @@ EVENT_LABELS = {
     "refund.failed": _("Refund failed"),
     "dispute.opened": _("Payment disputed"),
     "dispute.closed": _("Dispute closed"),
+    "payment.retried": _("Payment method chosen again"),
 }
 
 

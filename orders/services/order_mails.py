@@ -23,6 +23,7 @@ _DELAYED_METHODS = frozenset({"konbini", "bank_transfer"})
 _MAIL_EVENTS = frozenset(
     {
         "order.awaiting_payment",
+        "payment.retried",
         "order.paid",
         "order.payment_failed",
         "order.expired",
@@ -32,7 +33,9 @@ _MAIL_EVENTS = frozenset(
     }
 )
 # Whether the mail depends on the payment (its method, the amount received).
-_PAYMENT_EVENTS = frozenset({"order.awaiting_payment", "order.paid", "order.payment_failed", "order.expired"})
+_PAYMENT_EVENTS = frozenset(
+    {"order.awaiting_payment", "payment.retried", "order.paid", "order.payment_failed", "order.expired"}
+)
 
 
 def order_mail_key(order: Order, template: str, *parts: object) -> str:
@@ -86,6 +89,12 @@ def _mails_for(*, order: Order, event: OrderEvent, payment: Payment | None) -> l
     if event.type == "order.awaiting_payment" and method in _DELAYED_METHODS and payment is not None:
         # Konbini and bank transfer: the mail carries what the shopper needs to pay.
         return [(MailTemplate.ORDER_RECEIVED, received_key, _payment_instructions(payment, order))]
+    if event.type == "payment.retried" and method in _DELAYED_METHODS and payment is not None:
+        # Paid again another way: the new voucher or transfer instructions, in a mail of their
+        # own unless the order never had one (a card declined at checkout sends none).
+        sent = Mail.objects.filter(idempotency_key=received_key).exists()
+        key = order_mail_key(order, MailTemplate.ORDER_RECEIVED, "payment", payment.pk) if sent else received_key
+        return [(MailTemplate.ORDER_RECEIVED, key, _payment_instructions(payment, order))]
     if event.type == "order.paid":
         amount = {"amount": payment.amount_received if payment else order.total_amount, "currency": order.currency}
         if not Mail.objects.filter(idempotency_key=received_key).exists():

@@ -24,12 +24,12 @@ from orders.services.checkout import (
     payment_intent_idempotency_key,
     set_up_order_payment,
 )
-from orders.services.order_events import Cause
+from orders.services.order_events import Cause, record_order_event
 from orders.services.payment_cancellation import order_cancel_open_payment_intents
 from orders.services.payments import payment_expiry_for
 from orders.services.stock import rereserve_order_stock
 from orders.services.transitions import lock_order, move_order
-from orders.state_machine import OrderStatus
+from orders.state_machine import PAID_STATUSES, OrderStatus
 from payops.stripe.gateway import GatewayUnavailable, StripeGateway, get_gateway
 
 RETRYABLE_STATUSES = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.PAYMENT_FAILED})
@@ -77,7 +77,7 @@ def order_retry_payment(
             reason_code="payment_provider_unavailable",
         ) from exc
     order, payment = _start_new_payment(order_id=order.pk, method=method)
-    return set_up_order_payment(
+    result = set_up_order_payment(
         order,
         payment,
         method=method,
@@ -85,6 +85,24 @@ def order_retry_payment(
         gateway=gateway,
         idempotency_key=payment_intent_idempotency_key(order, payment),
     )
+    _record_retry(result)
+    return result
+
+
+@transaction.atomic
+def _record_retry(result: CheckoutResult) -> None:
+    """The order's history (and its mails: a new voucher or new transfer instructions) learn of
+    the new payment once Stripe has set it up."""
+    order = lock_order(result.order.pk)
+    if order.status in PAID_STATUSES:
+        return  # paid at once (a card): "paid" says all there is to say
+    record_order_event(
+        order=order,
+        type="payment.retried",
+        cause=Cause.customer("payment-retry"),
+        data={"method": result.payment.method, "payment_intent": result.payment.intent_id or ""},
+    )
+    result.order.last_event_sequence = order.last_event_sequence
 
 
 @transaction.atomic
@@ -104,7 +122,7 @@ def _start_new_payment(*, order_id: int, method: str) -> tuple[Order, Payment]:
             order,
             OrderStatus.AWAITING_PAYMENT,
             cause=Cause.customer("payment-retry"),
-            data={"reason": "payment_retry", "method": method},
+            data={"method": method},
         )
     payment = Payment.objects.create(
         order=order, method=method, amount=order.total_amount, currency=order.currency, status=PAYMENT_CREATING

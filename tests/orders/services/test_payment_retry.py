@@ -110,7 +110,10 @@ def test_a_declined_order_can_be_paid_by_konbini_instead(
     first, second = _intent_requests(fake_stripe)
     assert second.params["amount"] == "76000"
     assert second.headers["idempotency-key"] != first.headers["idempotency-key"]
-    assert order.events.filter(type="order.awaiting_payment", data__reason="payment_retry").exists()
+    assert list(order.events.order_by("sequence").values_list("type", flat=True))[-2:] == [
+        "order.awaiting_payment",
+        "payment.retried",
+    ]
 
 
 def test_paying_again_with_a_card_that_works_ends_paid(declined_order, stripe_like):
@@ -304,3 +307,50 @@ def test_an_unknown_language_changes_nothing(client, declined_order, language):
     response = client.post(f"/orders/{declined_order.token}/language/", {"language": language})
     assert response.status_code == 302
     assert Order.objects.get().locale == "ja"
+
+
+# --- what others learn: mails and published events ---------------------------------------------
+
+
+def test_paying_again_by_konbini_mails_the_new_voucher(declined_order, stripe_like):
+    from payops.mail.models import Mail
+
+    order_retry_payment(order_id=declined_order.pk, method="konbini")
+    mails = list(Mail.objects.filter(reference=declined_order.number))
+    assert [m.template for m in mails] == ["order_received"]
+    assert mails[0].context["method"] == "konbini"
+    assert mails[0].context["konbini"]["stores"][0]["payment_code"] == "123456"
+
+
+def test_switching_from_one_voucher_to_a_transfer_mails_the_new_instructions_too(stripe_like, fake_stripe):
+    from payops.mail.models import Mail
+    from tests.fakes.stripe_api import bank_transfer_next_action
+
+    make_product(sku="TEA", price_amount=1500, stock_on_hand=5)
+    first = checkout(items=[CartItem("TEA", 1)], email="a@example.jp", method="konbini", locale="ja")
+    like = fake_stripe.responder
+
+    def with_transfers(request):
+        if request.path == "/v1/customers":
+            return 200, {"id": "cus_like", "object": "customer"}
+        if request.params.get("payment_method_types[0]") == "customer_balance":
+            action = bank_transfer_next_action(1500)
+            return 200, payment_intent_json(id="pi_like_t", amount=1500, status="requires_action", next_action=action)
+        return like(request)
+
+    fake_stripe.responder = with_transfers
+    order_retry_payment(order_id=first.order.pk, method="bank_transfer")
+    sent = Mail.objects.filter(reference=first.order.number).order_by("pk")
+    assert [m.context["method"] for m in sent] == ["konbini", "bank_transfer"]
+    assert len({m.idempotency_key for m in sent}) == 2
+
+
+def test_what_a_retry_publishes_follows_the_event_catalogue(declined_order, stripe_like):
+    from payops.outbox.models import OutboxEvent
+    from tests.outbox.test_catalogue import assert_valid
+
+    order_retry_payment(order_id=declined_order.pk, method="konbini")
+    published = list(OutboxEvent.objects.filter(aggregate=declined_order.number).order_by("sequence"))
+    assert [row.detail_type for row in published][-2:] == ["order.awaiting_payment", "payment.retried"]
+    for row in published:
+        assert_valid(row.detail_type, row.detail)
