@@ -4,6 +4,8 @@ from django import template
 from django.utils import translation
 
 from orders import payment_problems, presentation
+from orders.models import Order
+from orders.shopper_timeline import ShopperStep, shopper_timeline
 from payops.money import Money
 
 register = template.Library()
@@ -57,3 +59,8 @@ def signed_money(amount: int | None, currency: str) -> str:
         return ""
     shown = money(abs(int(amount)), currency)
     return f"−{shown}" if int(amount) < 0 else shown
+
+
+@register.filter
+def shopper_steps(order: Order) -> list[ShopperStep]:
+    return shopper_timeline(order)

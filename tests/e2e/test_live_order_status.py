@@ -69,7 +69,7 @@ def test_konbini_page_shows_paid_without_reload_when_the_webhook_arrives(page, p
     expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
     expect(page.locator("#order-status")).to_have_text("お支払い済み")
     expect(page.locator("#live-next-step")).to_contain_text("お支払いを確認しました")
-    expect(page.locator("#live-timeline")).to_contain_text("お支払い済み")
+    expect(page.locator("#live-timeline")).to_contain_text("お支払い完了")
     assert page.evaluate("window.__notReloaded") is True
     screenshot(page, "order-paid")
 

@@ -14,10 +14,10 @@ from orders.api.serializers.common import (
     PaymentFailureField,
     UtcDateTimeField,
 )
-from orders.models import Order, OrderEvent
-from orders.presentation import event_label
+from orders.models import Order
 from orders.selectors import is_staff_only_event
 from orders.services.payment_retry import payment_retry_refusal
+from orders.shopper_timeline import shopper_timeline
 
 
 class ShopperPaymentSerializer(serializers.Serializer):
@@ -29,13 +29,14 @@ class ShopperPaymentSerializer(serializers.Serializer):
 
 
 class TimelineEventSerializer(serializers.Serializer):
-    sequence = serializers.IntegerField(help_text="Increases by one with every event of the order.")
-    type = serializers.CharField(help_text="e.g. order.created, order.paid, payment.partially_funded.")
-    label = serializers.SerializerMethodField(help_text="The event for people, in the order's language.")  # type: ignore[assignment]  # an API field named like a Serializer attribute
-    created_at = UtcDateTimeField()
+    """One step of the shopper's timeline (orders/shopper_timeline.py): internal events are left out."""
 
-    def get_label(self, event: OrderEvent) -> str:
-        return event_label(event.type)
+    sequence = serializers.IntegerField(help_text="The event's sequence; increases with every event of the order.")
+    type = serializers.CharField(help_text="e.g. order.created, order.paid, payment.partially_funded.")
+    label = serializers.CharField(help_text="The step for people, in the order's language.")  # type: ignore[assignment]  # an API field named like a Serializer attribute
+    detail = serializers.CharField(help_text="The amount, carrier or tracking number where there is one; may be empty.")
+    link = serializers.CharField(help_text="A carrier's tracking page, or empty.")
+    created_at = UtcDateTimeField(source="at")
 
 
 class ShopperOrderSerializer(serializers.Serializer):
@@ -71,4 +72,4 @@ class ShopperOrderSerializer(serializers.Serializer):
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, order: Order) -> list[dict[str, Any]]:
         events = [e for e in order.events.all() if not is_staff_only_event(e.type)]
-        return TimelineEventSerializer(events, many=True).data  # type: ignore[return-value]
+        return TimelineEventSerializer(shopper_timeline(order, events), many=True).data  # type: ignore[return-value]
