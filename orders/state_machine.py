@@ -30,8 +30,11 @@ S = OrderStatus
 
 # from-status -> statuses it may move to. A status missing on the right is a disallowed move.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PENDING_PAYMENT: frozenset({S.AWAITING_PAYMENT, S.PAID, S.PAYMENT_FAILED, S.EXPIRED, S.CANCELLED}),
-    S.AWAITING_PAYMENT: frozenset({S.PAID, S.PAYMENT_FAILED, S.EXPIRED, S.CANCELLED}),
+    # Money that does not cover the order (too little, another currency) needs a person.
+    S.PENDING_PAYMENT: frozenset(
+        {S.AWAITING_PAYMENT, S.PAID, S.PAYMENT_FAILED, S.EXPIRED, S.CANCELLED, S.NEEDS_ATTENTION}
+    ),
+    S.AWAITING_PAYMENT: frozenset({S.PAID, S.PAYMENT_FAILED, S.EXPIRED, S.CANCELLED, S.NEEDS_ATTENTION}),
     # Money can still arrive after we gave up on it (a late bank transfer, a card retried after
     # a decline); it must be recorded, and the order re-reserves stock or needs a person.
     S.PAYMENT_FAILED: frozenset({S.AWAITING_PAYMENT, S.PAID, S.NEEDS_ATTENTION}),

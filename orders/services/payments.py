@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from orders.coverage import order_coverage
 from orders.models import Order, Payment
 from orders.models.payments import PaymentMethod
-from orders.services.order_events import Cause
+from orders.services.order_events import Cause, record_order_event
 from orders.services.snapshots import snapshot_supersedes
 from orders.services.transitions import (
     lock_order,
     order_cancel,
     order_mark_awaiting_payment,
+    order_mark_needs_attention,
     order_mark_paid,
     order_mark_payment_failed,
 )
-from orders.state_machine import OrderStatus, is_transition_allowed
+from orders.state_machine import PAID_STATUSES, OrderStatus, is_transition_allowed
 from payops.stripe.gateway import PaymentIntentData
 
 # What each PaymentIntent status means for the order, when the transition table allows it.
@@ -103,6 +106,10 @@ def payment_record_intent(
         return False
     payment.intent_id = intent.id
     payment.status = intent.status
+    # Stripe's amount and currency, not what checkout asked for: they decide whether the money
+    # covers the order (orders/coverage.py).
+    payment.amount = intent.amount
+    payment.currency = intent.currency
     # Stripe never takes back money it reported received (refunds are counted separately).
     payment.amount_received = max(payment.amount_received, intent.amount_received)
     payment.client_secret = intent.client_secret
@@ -145,20 +152,34 @@ def payment_is_superseded(payment: Payment) -> bool:
 
 
 def move_order_for_intent(order: Order, payment: Payment, cause: Cause) -> None:
-    """Move an unpaid order to where its PaymentIntent's status says it is, if the table allows."""
+    """Move an unpaid order to where its PaymentIntent's status says it is, if the table allows.
+
+    Money completes an order only when it is in the order's currency and covers its total
+    (orders/coverage.py); otherwise, and for money that arrives on a cancelled order, a person
+    decides. Money for an order already paid is an over-payment: a person refunds the surplus.
+    An order already waiting for a person is never moved on by a payment snapshot.
+    """
+    if order.status == OrderStatus.NEEDS_ATTENTION:
+        return
     target = _ORDER_STATUS_FOR_INTENT.get(payment.status)
     if payment.status == "requires_payment_method" and payment.failure_code:
         target = OrderStatus.PAYMENT_FAILED
-    if target is None or target == order.status or not is_transition_allowed(order.status, target):
+    data = {"payment_intent": payment.intent_id, "method": payment.method}
+    if target == OrderStatus.PAID and order.status in PAID_STATUSES:
+        _flag_over_payment(order, payment, cause, data)
+        return
+    if target is None or target == order.status:
         return
     if target != OrderStatus.PAID and payment_is_superseded(payment):
         # The shopper chose to pay again another way: the old intent failing or being cancelled
-        # says nothing about the order. Money arriving on it still counts (above: PAID).
+        # says nothing about the order. Money arriving on it still counts (PAID, above and below).
         return
-    data = {"payment_intent": payment.intent_id, "method": payment.method}
     if target == OrderStatus.PAID:
-        order_mark_paid(order_id=order.pk, cause=cause, data={**data, "amount_received": payment.amount_received})
-    elif target == OrderStatus.AWAITING_PAYMENT:
+        _complete_order_if_covered(order, payment, cause, data)
+        return
+    if not is_transition_allowed(order.status, target):
+        return
+    if target == OrderStatus.AWAITING_PAYMENT:
         order_mark_awaiting_payment(order_id=order.pk, cause=cause, data=data)
     elif target == OrderStatus.PAYMENT_FAILED:
         order_mark_payment_failed(
@@ -166,3 +187,38 @@ def move_order_for_intent(order: Order, payment: Payment, cause: Cause) -> None:
         )
     elif target == OrderStatus.CANCELLED:
         order_cancel(order_id=order.pk, cause=cause, reason="payment_intent_canceled")
+
+
+def _complete_order_if_covered(order: Order, payment: Payment, cause: Cause, data: dict[str, Any]) -> None:
+    coverage = order_coverage(order)
+    data = {**data, "amount_received": payment.amount_received}
+    if payment.currency != order.currency:
+        problem = {**data, "reason": "currency_mismatch", "currency_received": payment.currency}
+    elif not coverage.covered:
+        problem = {**data, "reason": "amount_short", "amount_received": coverage.received, "amount_due": coverage.due}
+    elif not is_transition_allowed(order.status, OrderStatus.PAID):
+        problem = {**data, "reason": f"paid_when_{order.status}"}
+    else:
+        order_mark_paid(order_id=order.pk, cause=cause, data=data)
+        return
+    if is_transition_allowed(order.status, OrderStatus.NEEDS_ATTENTION):
+        order_mark_needs_attention(order_id=order.pk, cause=cause, data=problem)
+
+
+def _flag_over_payment(order: Order, payment: Payment, cause: Cause, data: dict[str, Any]) -> None:
+    """A payment succeeded on an order its other payments already cover (paid twice: a voucher
+    and a bank deposit, two cards). Raised once per payment: an alert event, and the order goes to
+    a person where the lifecycle allows (a shipped order keeps its status; the alert stands)."""
+    coverage = order_coverage(order)
+    if coverage.surplus <= 0 or order.events.filter(type="payment.over_payment", data__payment=payment.pk).exists():
+        return
+    facts = {
+        **data,
+        "payment": payment.pk,
+        "surplus": coverage.surplus,
+        "amount_received": coverage.received,
+        "amount_due": coverage.due,
+    }
+    record_order_event(order=order, type="payment.over_payment", cause=cause, data=facts)
+    if is_transition_allowed(order.status, OrderStatus.NEEDS_ATTENTION):
+        order_mark_needs_attention(order_id=order.pk, cause=cause, data={**facts, "reason": "over_payment"})

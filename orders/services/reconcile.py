@@ -7,13 +7,12 @@ then refunds), so the same facts lead to the same status whatever order they arr
 
 from __future__ import annotations
 
-from django.db.models import Sum
-
+from orders.coverage import order_coverage
 from orders.models import Dispute, Order, Payment
 from orders.services.order_events import Cause
 from orders.services.payments import move_order_for_intent
 from orders.services.transitions import order_mark_disputed, order_mark_refunded, order_return_from_dispute
-from orders.state_machine import PAID_STATUSES, OrderStatus, is_transition_allowed
+from orders.state_machine import OrderStatus, is_transition_allowed
 
 # Statuses in which money is held for the order and a refund changes its status.
 _REFUNDABLE = frozenset(
@@ -31,25 +30,14 @@ _REFUNDABLE = frozenset(
 
 def order_reconcile(*, order: Order, payment: Payment, cause: Cause) -> None:
     order.refresh_from_db()
-    # Once money is held, the intent has nothing more to say about the order's status (a won
-    # dispute must return it to where it was, not to "paid").
-    if order.status not in PAID_STATUSES:
-        move_order_for_intent(order, payment, cause)
-        order.refresh_from_db()
+    # Once money is held, the intent moves the order no more (a won dispute must return it to
+    # where it was, not to "paid"); a second payment that succeeds is an over-payment.
+    move_order_for_intent(order, payment, cause)
+    order.refresh_from_db()
     _reconcile_disputes(order, payment, cause)
     order.refresh_from_db()
     _reconcile_refunds(order, payment, cause)
     order.refresh_from_db()
-
-
-def refunded_amount(payment: Payment) -> int:
-    """What Stripe has refunded: the charge's total, or the sum of refunds we know of if larger."""
-    # "requested" is ours alone until Stripe answers: it holds the amount but has not moved money.
-    known = (
-        payment.refunds.exclude(status__in=["requested", "failed", "canceled"]).aggregate(total=Sum("amount"))["total"]
-        or 0
-    )
-    return max(payment.amount_refunded, known)
 
 
 def _reconcile_disputes(order: Order, payment: Payment, cause: Cause) -> None:
@@ -73,14 +61,22 @@ def _reconcile_disputes(order: Order, payment: Payment, cause: Cause) -> None:
 
 
 def _reconcile_refunds(order: Order, payment: Payment, cause: Cause) -> None:
+    """Refunds are weighed against all the money the order holds: refunding the surplus of an
+    order paid twice leaves it paid, not "partially refunded"."""
     if order.status not in _REFUNDABLE:
         return
-    refunded = refunded_amount(payment)
-    if refunded <= 0:
+    coverage = order_coverage(order)
+    if coverage.refunded <= 0:
         return
-    target = OrderStatus.REFUNDED if refunded >= payment.amount else OrderStatus.PARTIALLY_REFUNDED
+    kept = coverage.received - coverage.refunded
+    if kept >= coverage.due:
+        return
+    target = OrderStatus.REFUNDED if kept <= 0 else OrderStatus.PARTIALLY_REFUNDED
     if target == order.status or not is_transition_allowed(order.status, target):
         return
     order_mark_refunded(
-        order_id=order.pk, cause=cause, data={"amount_refunded": refunded}, partial=target != OrderStatus.REFUNDED
+        order_id=order.pk,
+        cause=cause,
+        data={"amount_refunded": coverage.refunded},
+        partial=target != OrderStatus.REFUNDED,
     )

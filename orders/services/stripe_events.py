@@ -40,7 +40,13 @@ def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = 
     if not event.type.startswith("payment_intent."):
         return event
     intent = PaymentIntentData.from_stripe(event.object)
-    payment = _payment_for_intent(intent)
+    payment = Payment.objects.filter(intent_id=intent.id).first()
+    if payment is None and intent.metadata.get("order_id"):
+        # Not ours by id: only Stripe's own copy may tie it to an order (_payment_for_intent).
+        current = (gateway or get_gateway()).retrieve_payment_intent(intent.id)
+        return StripeEvent(
+            id=event.id, type=event.type, created=event.created, object=event.object, current_intent=current
+        )
     if (
         payment is None
         or payment.status in FINAL_INTENT_STATUSES
@@ -57,7 +63,7 @@ def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = 
 
 def _on_payment_intent(event: StripeEvent) -> EventOutcome:
     intent = event.current_intent or PaymentIntentData.from_stripe(event.object)
-    payment = _payment_for_intent(intent)
+    payment = _payment_for_intent(intent, from_stripe=event.current_intent is not None)
     if payment is None:
         return EventOutcome(False, f"PaymentIntent {intent.id} does not belong to a payops order")
     outcome = _apply_intent_event(
@@ -66,15 +72,34 @@ def _on_payment_intent(event: StripeEvent) -> EventOutcome:
     return replace(outcome, order_id=payment.order_id)
 
 
-def _payment_for_intent(intent: PaymentIntentData) -> Payment | None:
+def _payment_for_intent(intent: PaymentIntentData, *, from_stripe: bool) -> Payment | None:
+    """The payops payment of an intent: by its id, or, when the event overtook checkout's own
+    write of the id, by the order checkout named in the intent's metadata.
+
+    Order ids are sequential, so metadata alone proves nothing: the intent must have been read
+    from Stripe (``from_stripe``) and match the order's own payment — the order's number (not
+    guessable), amount and currency, and a payment still waiting for its intent.
+    """
     payment = Payment.objects.filter(intent_id=intent.id).first()
-    if payment is not None:
+    if payment is not None or not from_stripe:
         return payment
-    # The event can overtake checkout's own write of the intent id: find it by our metadata.
     order_id = intent.metadata.get("order_id", "")
     if not order_id.isdigit():
         return None
-    return Payment.objects.filter(order_id=int(order_id), intent_id=None).order_by("-pk").first()
+    candidate = (
+        Payment.objects.filter(order_id=int(order_id), intent_id=None).select_related("order").order_by("-pk").first()
+    )
+    if candidate is None:
+        return None
+    matches = (
+        intent.metadata.get("order_number") == candidate.order.number
+        and intent.amount == candidate.amount
+        and intent.currency == candidate.currency
+    )
+    if not matches:
+        logger.warning("PaymentIntent %s names order %s but does not match its payment", intent.id, order_id)
+        return None
+    return candidate
 
 
 @transaction.atomic
@@ -139,7 +164,7 @@ def _on_charge_refunded(event: StripeEvent, order: Order, payment: Payment, caus
     charge = event.object
     reported = int(charge.get("amount_refunded") or 0)
     # The charge's cumulative figure: two charge.refunded of one second keep the larger one.
-    # The total that moves the order also sums the refunds by id (reconcile.refunded_amount).
+    # The total that moves the order also sums the refunds by id (orders/coverage.py).
     if snapshot_supersedes(
         stored_created=payment.last_charge_event_created,
         created=event.created,
@@ -289,7 +314,8 @@ def stripe_event_order_id(event: StripeEvent) -> int | None:
     """Which order a Stripe event is about (None: not a payops order's), without changing anything."""
     obj = event.object
     if obj.get("object") == "payment_intent":
-        payment = _payment_for_intent(PaymentIntentData.from_stripe(obj))
+        intent = event.current_intent or PaymentIntentData.from_stripe(obj)
+        payment = _payment_for_intent(intent, from_stripe=event.current_intent is not None)
         return payment.order_id if payment is not None else None
     intent = obj.get("payment_intent")
     intent_id = intent.get("id") if isinstance(intent, dict) else intent

@@ -78,9 +78,12 @@ def order_cancel(*, order_id: int, cause: Cause, reason: str = "") -> Order:
 
 
 @transaction.atomic
-def order_mark_needs_attention(*, order_id: int, cause: Cause, reason: str) -> Order:
+def order_mark_needs_attention(
+    *, order_id: int, cause: Cause, reason: str = "", data: dict[str, Any] | None = None
+) -> Order:
+    """A person must decide. ``data`` carries the reason and the facts behind it."""
     order = lock_order(order_id)
-    move_order(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={"reason": reason})
+    move_order(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={"reason": reason, **(data or {})})
     return order
 
 

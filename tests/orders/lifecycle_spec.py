@@ -39,6 +39,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("awaiting_payment", "payment_failed"): "3-D Secure or the payment method fails",
     ("awaiting_payment", "expired"): "the voucher or transfer window passed; stock is released",
     ("awaiting_payment", "cancelled"): "the shopper or staff cancel before paying",
+    ("pending_payment", "needs_attention"): "money arrives that does not cover the order (too little, other currency)",
+    ("awaiting_payment", "needs_attention"): "money arrives that does not cover the order (too little, other currency)",
     # --- late money after a decline or an expiry (ADR 0004: re-reserve stock, or a person decides)
     ("payment_failed", "awaiting_payment"): "the shopper retries and the new attempt needs a step",
     ("payment_failed", "paid"): "a retried card succeeds after a decline",

@@ -129,13 +129,24 @@ def test_intent_not_from_payops_is_ignored(konbini_order):
     assert "does not belong" in row.outcome
 
 
-def test_event_before_checkout_stored_the_intent_id_finds_the_order_by_metadata():
+def test_event_before_checkout_stored_the_intent_id_finds_the_order_by_metadata(fake_stripe):
     order = make_order(status="pending_payment")
     payment = make_payment(order, intent_id=None, status="creating")
+    metadata = {"order_id": str(order.pk), "order_number": order.number}
+    fake_stripe.responder = lambda r: (
+        200,
+        payment_intent_json(
+            id="pi_meta",
+            amount=order.total_amount,
+            amount_received=order.total_amount,
+            status="succeeded",
+            metadata=metadata,
+        ),
+    )
     deliver(
         stripe_event(
             "payment_intent.succeeded",
-            intent_object("pi_meta", status="succeeded", amount=order.total_amount, order_id=order.pk),
+            intent_object("pi_meta", status="succeeded", amount=order.total_amount, metadata=metadata),
         )
     )
     payment.refresh_from_db()
