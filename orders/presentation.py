@@ -20,6 +20,7 @@ EVENT_LABELS = {
     "payment.partially_funded": _("Part of the bank transfer arrived"),
     "payment.review_opened": _("Payment under review"),
     "payment.review_closed": _("Payment review finished"),
+    "payment.over_payment": _("Payment received twice"),
     "refund.succeeded": _("Refund issued"),
     "refund.failed": _("Refund failed"),
     "dispute.opened": _("Payment disputed"),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from orders.coverage import order_coverage
 from orders.dashboard import labels
 from orders.dashboard.order_list import method_label
 from orders.models import Order, OrderEvent, Payment, Refund
@@ -73,6 +74,8 @@ class OrderDetail:
     actions: set[str] = field(default_factory=set)
     refundable: Money | None = None
     refund_payment: Payment | None = None
+    # Money held beyond the total (paid twice): what to refund (orders/coverage.py).
+    surplus: Money | None = None
     inbox: list[InboxEvent] = field(default_factory=list)
     outbox: list[OutboxEvent] = field(default_factory=list)
     mails: list[Mail] = field(default_factory=list)
@@ -115,6 +118,8 @@ def order_detail(*, number: str, user: Any) -> OrderDetail:
     workflows = [execution_timeline(execution_id=e.pk) for e in executions_for_order(order_id=order.pk)]
     refund_payment = refundable_payment(order)
     refundable = Money(refundable_amount(refund_payment), refund_payment.currency) if refund_payment else None
+    coverage = order_coverage(order, payments)
+    surplus = Money(coverage.surplus, coverage.currency) if coverage.surplus else None
     detail = OrderDetail(
         order=order,
         payments=payments,
@@ -123,11 +128,22 @@ def order_detail(*, number: str, user: Any) -> OrderDetail:
         waiting=_waiting(order, payments, refunds, inbox, outbox, mails) + _workflow_waiting(workflows),
         refundable=refundable,
         refund_payment=refund_payment,
+        surplus=surplus,
         inbox=inbox,
         outbox=outbox,
         mails=mails,
         workflows=workflows,
     )
+    if surplus is not None:
+        detail.waiting.insert(
+            0,
+            Waiting(
+                _("A person: refund the over-payment"),
+                _("The order was paid twice: %(surplus)s more than its total arrived. Refund it below.")
+                % {"surplus": surplus.format()},
+                tone="bad",
+            ),
+        )
     if order.status == OrderStatus.AWAITING_APPROVAL and not detail.approval_waiting:
         detail.waiting.append(Waiting(_("Approval by staff"), _("Approve the order below.")))
     detail.timeline.sort(key=lambda e: (e.at, -_SOURCE_ORDER[e.source]), reverse=True)

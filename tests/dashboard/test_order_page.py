@@ -109,3 +109,17 @@ def test_the_inbox_type_filter_lists_each_type_once(as_user):
     html = as_user("view").get("/dashboard/operations/webhooks/").content.decode()
     options = [chunk.split('"', 1)[0] for chunk in html.split('<option value="')[1:]]
     assert [o for o in options if "." in o] == ["a.first", "charge.refunded", "payment_intent.succeeded"]
+
+
+def test_an_order_paid_twice_offers_the_refund_of_the_surplus(as_user, paid_order):
+    """Issue 13.3: the second payment's success flags the order, and its page says how much
+    arrived beyond the total and offers that amount for refund."""
+    make_payment(paid_order, intent_id="pi_twice", method="konbini", status="requires_action", amount=10_000)
+    deliver(stripe_event("payment_intent.succeeded", intent_object("pi_twice", status="succeeded", amount=10_000)))
+    paid_order.refresh_from_db()
+    assert paid_order.status == "needs_attention"
+    html = as_user("refund").get(f"/dashboard/orders/{paid_order.number}/").content.decode()
+    waiting = html.split('class="card waiting"')[1].split("</section>")[0]
+    assert "refund the over-payment" in waiting and "¥10,000 more than its total" in waiting
+    refund = html.split('id="action-refund"')[1].split("</details>")[0]
+    assert 'value="10000"' in refund and "Over-payment" in refund

@@ -10,6 +10,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from orders.dashboard import forms
@@ -121,7 +122,11 @@ def _detail_context(request: HttpRequest, number: str) -> dict[str, Any]:
         "detail": detail,
         "order": detail.order,
         "forms": {
-            "refund": forms.RefundForm(currency=currency),
+            # Paid twice: the refund offered is the surplus.
+            "refund": forms.RefundForm(
+                currency=currency,
+                initial={"amount": detail.surplus.major, "reason": _("Over-payment")} if detail.surplus else None,
+            ),
             "cancel": forms.CancelForm(),
             "approve": forms.ApproveForm(),
             "reject": forms.ApproveForm(),
