@@ -39,9 +39,11 @@ def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = 
     """
     if not event.type.startswith("payment_intent."):
         return event
-    intent = PaymentIntentData.from_stripe(event.object)
+    intent = _parse_intent(event.object)
+    if intent is None:
+        return event  # the handler records it as malformed
     payment = Payment.objects.filter(intent_id=intent.id).first()
-    if payment is None and intent.metadata.get("order_id"):
+    if payment is None and str(intent.metadata.get("order_id", "")).isdigit():
         # Not ours by id: only Stripe's own copy may tie it to an order (_payment_for_intent).
         current = (gateway or get_gateway()).retrieve_payment_intent(intent.id)
         return StripeEvent(
@@ -62,7 +64,9 @@ def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = 
 
 
 def _on_payment_intent(event: StripeEvent) -> EventOutcome:
-    intent = event.current_intent or PaymentIntentData.from_stripe(event.object)
+    intent = event.current_intent or _parse_intent(event.object)
+    if intent is None:
+        return EventOutcome(False, _malformed("payment_intent", event.object, _INTENT_FIELDS))
     payment = _payment_for_intent(intent, from_stripe=event.current_intent is not None)
     if payment is None:
         return EventOutcome(False, f"PaymentIntent {intent.id} does not belong to a payops order")
@@ -70,6 +74,49 @@ def _on_payment_intent(event: StripeEvent) -> EventOutcome:
         payment_id=payment.pk, intent=intent, event=event, fresh=event.current_intent is not None
     )
     return replace(outcome, order_id=payment.order_id)
+
+
+# --- signed but malformed: recorded as ignored with the reason, never a crash ------------------
+
+# What payops reads of each object, and which of it must be a whole number.
+_INTENT_FIELDS = {"id": str, "status": str, "amount": int, "currency": str}
+_CHARGE_FIELDS = {"id": str, "payment_intent": str, "amount_refunded": int}
+_REFUND_FIELDS = {"id": str, "payment_intent": str, "amount": int}
+_REFUND_IN_CHARGE_FIELDS = {"id": str, "amount": int}
+_DISPUTE_FIELDS = {"id": str, "payment_intent": str, "status": str, "amount": int}
+_REVIEW_FIELDS = {"id": str, "payment_intent": str}
+
+
+def _is_well_formed(obj: Any, fields: dict[str, type]) -> bool:
+    if not isinstance(obj, dict):
+        return False
+    for name, kind in fields.items():
+        value = obj.get(name)
+        # bool is an int to Python, never to Stripe.
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is str and not value):
+            return False
+    return True
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """An optional nested object, or an empty one when Stripe sent none (or something else)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _malformed(kind: str, obj: Any, fields: dict[str, type]) -> str:
+    if not isinstance(obj, dict):
+        return f"malformed {kind} event: the object is not a JSON object; nothing applied"
+    wrong = sorted(name for name in fields if not _is_well_formed({name: obj.get(name)}, {name: fields[name]}))
+    return f"malformed {kind} event: {', '.join(wrong)} missing or of the wrong type; nothing applied"
+
+
+def _parse_intent(obj: Any) -> PaymentIntentData | None:
+    if not _is_well_formed(obj, _INTENT_FIELDS):
+        return None
+    try:
+        return PaymentIntentData.from_stripe(obj)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def _payment_for_intent(intent: PaymentIntentData, *, from_stripe: bool) -> Payment | None:
@@ -83,7 +130,7 @@ def _payment_for_intent(intent: PaymentIntentData, *, from_stripe: bool) -> Paym
     payment = Payment.objects.filter(intent_id=intent.id).first()
     if payment is not None or not from_stripe:
         return payment
-    order_id = intent.metadata.get("order_id", "")
+    order_id = str(intent.metadata.get("order_id", ""))
     if not order_id.isdigit():
         return None
     candidate = (
@@ -135,17 +182,23 @@ def _record_fact_once(*, order: Order, type: str, cause: Cause, data: dict[str, 
 PaymentHandler = Callable[[StripeEvent, Order, Payment, Cause], EventOutcome]
 
 
-def _on_payops_payment(kind: str) -> Callable[[PaymentHandler], Callable[[StripeEvent], EventOutcome]]:
-    """Find the payops payment the object belongs to (ignoring others), lock its order and the
-    payment in one transaction, and hand both to the handler with the event as cause."""
+def _on_payops_payment(
+    kind: str, fields: dict[str, type]
+) -> Callable[[PaymentHandler], Callable[[StripeEvent], EventOutcome]]:
+    """Find the payops payment the object belongs to (ignoring others and malformed objects),
+    lock its order and the payment in one transaction, and hand both to the handler with the
+    event as cause."""
 
     def decorate(handler: PaymentHandler) -> Callable[[StripeEvent], EventOutcome]:
         @functools.wraps(handler)
         def run(event: StripeEvent) -> EventOutcome:
             obj = event.object
-            found = Payment.objects.filter(intent_id=obj.get("payment_intent")).first()
+            intent_id = obj.get("payment_intent") if isinstance(obj, dict) else None
+            found = Payment.objects.filter(intent_id=intent_id).first() if isinstance(intent_id, str) else None
             if found is None:
-                return EventOutcome(False, f"{kind} {obj.get('id')} does not belong to a payops order")
+                return EventOutcome(False, f"{kind} {_dict(obj).get('id')} does not belong to a payops order")
+            if not _is_well_formed(obj, fields):
+                return EventOutcome(False, _malformed(kind, obj, fields))
             with transaction.atomic():
                 order = lock_order(found.order_id)
                 payment = Payment.objects.select_for_update().get(pk=found.pk)
@@ -159,7 +212,7 @@ def _on_payops_payment(kind: str) -> Callable[[PaymentHandler], Callable[[Stripe
 # --- charge.refunded, refund.* ------------------------------------------------------------------
 
 
-@_on_payops_payment("charge")
+@_on_payops_payment("charge", _CHARGE_FIELDS)
 def _on_charge_refunded(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
     charge = event.object
     reported = int(charge.get("amount_refunded") or 0)
@@ -174,13 +227,17 @@ def _on_charge_refunded(event: StripeEvent, order: Order, payment: Payment, caus
         payment.amount_refunded = reported
         payment.last_charge_event_created = event.created
         payment.save(update_fields=["amount_refunded", "last_charge_event_created", "updated_at"])
-    for refund in (charge.get("refunds") or {}).get("data") or []:
+    listed = charge.get("refunds")
+    for refund in (listed.get("data") or []) if isinstance(listed, dict) else []:
+        if not _is_well_formed(refund, _REFUND_IN_CHARGE_FIELDS):
+            logger.warning("charge %s lists a malformed refund; skipped", charge.get("id"))
+            continue
         _upsert_refund(order=order, payment=payment, refund=refund, event=event, cause=cause)
     order_reconcile(order=order, payment=payment, cause=cause)
     return EventOutcome(True, f"order {order.number} refunded {payment.amount_refunded} in total")
 
 
-@_on_payops_payment("refund")
+@_on_payops_payment("refund", _REFUND_FIELDS)
 def _on_refund(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
     refund = event.object
     _upsert_refund(order=order, payment=payment, refund=refund, event=event, cause=cause)
@@ -203,7 +260,7 @@ def _upsert_refund(*, order: Order, payment: Payment, refund: dict[str, Any], ev
             "currency": str(refund.get("currency", payment.currency)).upper(),
             "status": refund.get("status") or "pending",
             "failure_reason": refund.get("failure_reason") or "",
-            "reason": (refund.get("metadata") or {}).get("reason", "")[:255],
+            "reason": _dict(refund.get("metadata")).get("reason", "")[:255],
             "last_event_created": event.created,
         },
     )
@@ -230,7 +287,7 @@ def _upsert_refund(*, order: Order, payment: Payment, refund: dict[str, Any], ev
 
 def _claim_our_requested_refund(refund: dict[str, Any]) -> None:
     """A refund payops asked for is known by our row id in its metadata before we learn its id."""
-    ours = str((refund.get("metadata") or {}).get("payops_refund_id", ""))
+    ours = str(_dict(refund.get("metadata")).get("payops_refund_id", ""))
     if ours.isdigit():
         Refund.objects.filter(pk=int(ours), refund_id=None).update(refund_id=refund["id"])
 
@@ -238,10 +295,10 @@ def _claim_our_requested_refund(refund: dict[str, Any]) -> None:
 # --- charge.dispute.* --------------------------------------------------------------------------
 
 
-@_on_payops_payment("dispute")
+@_on_payops_payment("dispute", _DISPUTE_FIELDS)
 def _on_dispute(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
     dispute = event.object
-    due = (dispute.get("evidence_details") or {}).get("due_by")
+    due = _dict(dispute.get("evidence_details")).get("due_by")
     row, created = Dispute.objects.select_for_update().get_or_create(
         dispute_id=dispute["id"],
         defaults={
@@ -250,7 +307,7 @@ def _on_dispute(event: StripeEvent, order: Order, payment: Payment, cause: Cause
             "reason": dispute.get("reason") or "",
             "amount": int(dispute["amount"]),
             "currency": str(dispute.get("currency", payment.currency)).upper(),
-            "evidence_due_by": dt.datetime.fromtimestamp(int(due), tz=dt.UTC) if due else None,
+            "evidence_due_by": dt.datetime.fromtimestamp(due, tz=dt.UTC) if isinstance(due, int) and due else None,
             "last_event_created": event.created,
         },
     )
@@ -283,7 +340,7 @@ def _dispute_stage(status: str) -> int:
 # --- review.* (Radar) ---------------------------------------------------------------------------
 
 
-@_on_payops_payment("review")
+@_on_payops_payment("review", _REVIEW_FIELDS)
 def _on_review(event: StripeEvent, order: Order, payment: Payment, cause: Cause) -> EventOutcome:
     review = event.object
     is_open = bool(review.get("open"))
@@ -314,7 +371,9 @@ def stripe_event_order_id(event: StripeEvent) -> int | None:
     """Which order a Stripe event is about (None: not a payops order's), without changing anything."""
     obj = event.object
     if obj.get("object") == "payment_intent":
-        intent = event.current_intent or PaymentIntentData.from_stripe(obj)
+        intent = event.current_intent or _parse_intent(obj)
+        if intent is None:
+            return None
         payment = _payment_for_intent(intent, from_stripe=event.current_intent is not None)
         return payment.order_id if payment is not None else None
     intent = obj.get("payment_intent")
