@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from orders.coverage import order_coverage
 from orders.dashboard import labels
@@ -140,7 +140,7 @@ def order_detail(*, number: str, user: Any) -> OrderDetail:
             Waiting(
                 _("A person: refund the over-payment"),
                 _("The order was paid twice: %(surplus)s more than its total arrived. Refund it below.")
-                % {"surplus": surplus.format()},
+                % {"surplus": surplus.format(get_language() or "en")},
                 tone="bad",
             ),
         )

@@ -125,7 +125,7 @@ def _detail_context(request: HttpRequest, number: str) -> dict[str, Any]:
             # Paid twice: the refund offered is the surplus.
             "refund": forms.RefundForm(
                 currency=currency,
-                initial={"amount": detail.surplus.major, "reason": _("Over-payment")} if detail.surplus else None,
+                initial={"amount": detail.surplus.major, "reason": _("Over-payment")} if detail.surplus else {},
             ),
             "cancel": forms.CancelForm(),
             "approve": forms.ApproveForm(),
