@@ -9,18 +9,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orders.coverage import order_coverage
+from orders.coverage import Coverage, order_coverage
 from orders.models import Order, Payment
 from orders.models.payments import PaymentMethod
 from orders.services.order_events import Cause, record_order_event
 from orders.services.snapshots import snapshot_supersedes
 from orders.services.transitions import (
     lock_order,
-    order_cancel,
-    order_mark_awaiting_payment,
-    order_mark_needs_attention,
-    order_mark_paid,
-    order_mark_payment_failed,
+    order_cancel_locked,
+    order_mark_awaiting_payment_locked,
+    order_mark_needs_attention_locked,
+    order_mark_paid_locked,
+    order_mark_payment_failed_locked,
 )
 from orders.state_machine import PAID_STATUSES, OrderStatus, is_transition_allowed
 from payops.stripe.gateway import PaymentIntentData
@@ -151,13 +151,16 @@ def payment_is_superseded(payment: Payment) -> bool:
     return newer.exclude(method=PaymentMethod.OUTSIDE).exists()
 
 
-def move_order_for_intent(order: Order, payment: Payment, cause: Cause) -> None:
+def move_order_for_intent(order: Order, payment: Payment, cause: Cause, *, coverage: Coverage | None = None) -> None:
     """Move an unpaid order to where its PaymentIntent's status says it is, if the table allows.
 
     Money completes an order only when it is in the order's currency and covers its total
     (orders/coverage.py); otherwise, and for money that arrives on a cancelled order, a person
     decides. Money for an order already paid is an over-payment: a person refunds the surplus.
     An order already waiting for a person is never moved on by a payment snapshot.
+
+    The caller holds ``order`` locked; it is moved in place. ``coverage``: the order's money, if
+    the caller has it already.
     """
     if order.status == OrderStatus.NEEDS_ATTENTION:
         return
@@ -166,7 +169,7 @@ def move_order_for_intent(order: Order, payment: Payment, cause: Cause) -> None:
         target = OrderStatus.PAYMENT_FAILED
     data = {"payment_intent": payment.intent_id, "method": payment.method}
     if target == OrderStatus.PAID and order.status in PAID_STATUSES:
-        _flag_over_payment(order, payment, cause, data)
+        _flag_over_payment(order, payment, cause, data, coverage or order_coverage(order))
         return
     if target is None or target == order.status:
         return
@@ -175,22 +178,23 @@ def move_order_for_intent(order: Order, payment: Payment, cause: Cause) -> None:
         # says nothing about the order. Money arriving on it still counts (PAID, above and below).
         return
     if target == OrderStatus.PAID:
-        _complete_order_if_covered(order, payment, cause, data)
+        _complete_order_if_covered(order, payment, cause, data, coverage or order_coverage(order))
         return
     if not is_transition_allowed(order.status, target):
         return
     if target == OrderStatus.AWAITING_PAYMENT:
-        order_mark_awaiting_payment(order_id=order.pk, cause=cause, data=data)
+        order_mark_awaiting_payment_locked(order, cause=cause, data=data)
     elif target == OrderStatus.PAYMENT_FAILED:
-        order_mark_payment_failed(
-            order_id=order.pk, cause=cause, reason_code=payment.failure_code, reason_message=payment.failure_message
+        order_mark_payment_failed_locked(
+            order, cause=cause, reason_code=payment.failure_code, reason_message=payment.failure_message
         )
     elif target == OrderStatus.CANCELLED:
-        order_cancel(order_id=order.pk, cause=cause, reason="payment_intent_canceled")
+        order_cancel_locked(order, cause=cause, reason="payment_intent_canceled")
 
 
-def _complete_order_if_covered(order: Order, payment: Payment, cause: Cause, data: dict[str, Any]) -> None:
-    coverage = order_coverage(order)
+def _complete_order_if_covered(
+    order: Order, payment: Payment, cause: Cause, data: dict[str, Any], coverage: Coverage
+) -> None:
     data = {**data, "amount_received": payment.amount_received}
     if payment.currency != order.currency:
         problem = {**data, "reason": "currency_mismatch", "currency_received": payment.currency}
@@ -199,17 +203,16 @@ def _complete_order_if_covered(order: Order, payment: Payment, cause: Cause, dat
     elif not is_transition_allowed(order.status, OrderStatus.PAID):
         problem = {**data, "reason": f"paid_when_{order.status}"}
     else:
-        order_mark_paid(order_id=order.pk, cause=cause, data=data)
+        order_mark_paid_locked(order, cause=cause, data=data)
         return
     if is_transition_allowed(order.status, OrderStatus.NEEDS_ATTENTION):
-        order_mark_needs_attention(order_id=order.pk, cause=cause, data=problem)
+        order_mark_needs_attention_locked(order, cause=cause, data=problem)
 
 
-def _flag_over_payment(order: Order, payment: Payment, cause: Cause, data: dict[str, Any]) -> None:
+def _flag_over_payment(order: Order, payment: Payment, cause: Cause, data: dict[str, Any], coverage: Coverage) -> None:
     """A payment succeeded on an order its other payments already cover (paid twice: a voucher
     and a bank deposit, two cards). Raised once per payment: an alert event, and the order goes to
     a person where the lifecycle allows (a shipped order keeps its status; the alert stands)."""
-    coverage = order_coverage(order)
     if coverage.surplus <= 0 or order.events.filter(type="payment.over_payment", data__payment=payment.pk).exists():
         return
     facts = {
@@ -221,4 +224,4 @@ def _flag_over_payment(order: Order, payment: Payment, cause: Cause, data: dict[
     }
     record_order_event(order=order, type="payment.over_payment", cause=cause, data=facts)
     if is_transition_allowed(order.status, OrderStatus.NEEDS_ATTENTION):
-        order_mark_needs_attention(order_id=order.pk, cause=cause, data={**facts, "reason": "over_payment"})
+        order_mark_needs_attention_locked(order, cause=cause, data={**facts, "reason": "over_payment"})

@@ -1,10 +1,12 @@
 """Apply Stripe events to orders, in whatever order and however often Stripe delivers them.
 
-Each handler records the *facts* an event carries (a PaymentIntent snapshot, a refund, a dispute,
-a review) on the payment, guarded by the event's ``created`` time so an older event never
-overwrites newer data, then asks ``order_reconcile`` to move the order to where the facts say it
-is, through the transition table. Facts that are news in themselves (a partial funding, a refund
-that succeeded, a dispute) are written once as order events, whatever the arrival order.
+Each handler locks the order once, records the *facts* an event carries (a PaymentIntent
+snapshot, a refund, a dispute, a review) on the payment — an older snapshot never overwrites a
+newer one, and in the same second nothing moves backwards (orders/services/snapshots.py) — then
+asks ``order_reconcile`` once to move the order to where the facts say it is, through the
+transition table. Facts that are news in themselves (a partial funding, a refund that succeeded,
+a dispute) are written once as order events, whatever the arrival order. Signed objects that lack
+what payops reads are recorded as ignored with the reason (ADR 0019).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from orders.services.payments import FINAL_INTENT_STATUSES, payment_record_inten
 from orders.services.reconcile import order_reconcile
 from orders.services.snapshots import snapshot_supersedes
 from orders.services.transitions import lock_order
-from payops.stripe.gateway import PaymentIntentData, StripeGateway, get_gateway
+from payops.stripe.gateway import GatewayError, GatewayUnavailable, PaymentIntentData, StripeGateway, get_gateway
 from webhooks.handlers import EventOutcome, StripeEvent
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,9 @@ def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = 
     """Fetch from Stripe what the event alone cannot settle, before any row is locked.
 
     Two PaymentIntent events of the same second that disagree cannot be ordered by their
-    ``created``; the intent's current state from Stripe decides. No network call happens while
-    we hold locks, so this runs outside the processing transaction.
+    ``created``; the intent's current state from Stripe decides. An intent payops does not know
+    by id is read from Stripe too, to be matched to an order's payment. No network call happens
+    while we hold locks, so this runs outside the processing transaction.
     """
     if not event.type.startswith("payment_intent."):
         return event
@@ -45,7 +48,13 @@ def prepare_stripe_event(event: StripeEvent, *, gateway: StripeGateway | None = 
     payment = Payment.objects.filter(intent_id=intent.id).first()
     if payment is None and str(intent.metadata.get("order_id", "")).isdigit():
         # Not ours by id: only Stripe's own copy may tie it to an order (_payment_for_intent).
-        current = (gateway or get_gateway()).retrieve_payment_intent(intent.id)
+        try:
+            current = (gateway or get_gateway()).retrieve_payment_intent(intent.id)
+        except GatewayUnavailable:
+            raise  # the inbox retries later
+        except GatewayError as exc:  # Stripe does not know it: it is no order's
+            logger.warning("PaymentIntent %s naming an order is unknown to Stripe: %s", intent.id, exc)
+            return event
         return StripeEvent(
             id=event.id, type=event.type, created=event.created, object=event.object, current_intent=current
         )
@@ -70,21 +79,19 @@ def _on_payment_intent(event: StripeEvent) -> EventOutcome:
     payment = _payment_for_intent(intent, from_stripe=event.current_intent is not None)
     if payment is None:
         return EventOutcome(False, f"PaymentIntent {intent.id} does not belong to a payops order")
-    outcome = _apply_intent_event(
-        payment_id=payment.pk, intent=intent, event=event, fresh=event.current_intent is not None
-    )
+    outcome = _apply_intent_event(payment=payment, intent=intent, event=event, fresh=event.current_intent is not None)
     return replace(outcome, order_id=payment.order_id)
 
 
 # --- signed but malformed: recorded as ignored with the reason, never a crash ------------------
 
 # What payops reads of each object, and which of it must be a whole number.
-_INTENT_FIELDS = {"id": str, "status": str, "amount": int, "currency": str}
-_CHARGE_FIELDS = {"id": str, "payment_intent": str, "amount_refunded": int}
-_REFUND_FIELDS = {"id": str, "payment_intent": str, "amount": int}
-_REFUND_IN_CHARGE_FIELDS = {"id": str, "amount": int}
-_DISPUTE_FIELDS = {"id": str, "payment_intent": str, "status": str, "amount": int}
-_REVIEW_FIELDS = {"id": str, "payment_intent": str}
+_INTENT_FIELDS: dict[str, type] = {"id": str, "status": str, "amount": int, "currency": str}
+_CHARGE_FIELDS: dict[str, type] = {"id": str, "payment_intent": str, "amount_refunded": int}
+_REFUND_FIELDS: dict[str, type] = {"id": str, "payment_intent": str, "amount": int}
+_REFUND_IN_CHARGE_FIELDS: dict[str, type] = {"id": str, "amount": int}
+_DISPUTE_FIELDS: dict[str, type] = {"id": str, "payment_intent": str, "status": str, "amount": int}
+_REVIEW_FIELDS: dict[str, type] = {"id": str, "payment_intent": str}
 
 
 def _is_well_formed(obj: Any, fields: dict[str, type]) -> bool:
@@ -150,11 +157,14 @@ def _payment_for_intent(intent: PaymentIntentData, *, from_stripe: bool) -> Paym
 
 
 @transaction.atomic
-def _apply_intent_event(*, payment_id: int, intent: PaymentIntentData, event: StripeEvent, fresh: bool) -> EventOutcome:
+def _apply_intent_event(
+    *, payment: Payment, intent: PaymentIntentData, event: StripeEvent, fresh: bool
+) -> EventOutcome:
     """Apply an intent snapshot unless the payment holds a newer one, decided under the lock
-    (``fresh``: read from Stripe just now to settle a same-second conflict)."""
-    order = lock_order(Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
-    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    (``fresh``: read from Stripe just now to settle a same-second conflict). One lock of the
+    order, one pass of reconcile."""
+    order = lock_order(payment.order_id)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
     cause = Cause.webhook(event.id)
     applied = payment_record_intent(
         order=order, payment=payment, intent=intent, event_created=event.created, fresh=fresh

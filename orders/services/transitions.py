@@ -1,7 +1,10 @@
 """One service per order transition.
 
-Each locks the order row, asks the transition table whether the move is allowed (raising
-``TransitionNotAllowed`` if not), applies the move with its side data, and records the event.
+Each asks the transition table whether the move is allowed (raising ``TransitionNotAllowed`` if
+not), applies the move with its side data, and records the event. Two forms of each:
+``order_mark_paid(order_id=...)`` locks the order row itself; ``order_mark_paid_locked(order)``
+works on an order the caller already holds locked and keeps it current in place, so processing
+one Stripe event locks and loads the order once (ADR 0019).
 """
 
 from __future__ import annotations
@@ -31,17 +34,18 @@ def move_order(order: Order, target: str, *, cause: Cause, data: dict[str, Any] 
     )
 
 
-@transaction.atomic
-def order_mark_awaiting_payment(*, order_id: int, cause: Cause, data: dict[str, Any] | None = None) -> Order:
-    order = lock_order(order_id)
+def order_mark_awaiting_payment_locked(order: Order, *, cause: Cause, data: dict[str, Any] | None = None) -> Order:
     move_order(order, OrderStatus.AWAITING_PAYMENT, cause=cause, data=data)
     return order
 
 
 @transaction.atomic
-def order_mark_paid(*, order_id: int, cause: Cause, data: dict[str, Any] | None = None) -> Order:
+def order_mark_awaiting_payment(*, order_id: int, cause: Cause, data: dict[str, Any] | None = None) -> Order:
+    return order_mark_awaiting_payment_locked(lock_order(order_id), cause=cause, data=data)
+
+
+def order_mark_paid_locked(order: Order, *, cause: Cause, data: dict[str, Any] | None = None) -> Order:
     """Money arrived. If the order had already let its stock go, reserve it again or flag it."""
-    order = lock_order(order_id)
     ensure_transition_allowed(order.status, OrderStatus.PAID)
     if not rereserve_order_stock(order):
         move_order(
@@ -54,11 +58,21 @@ def order_mark_paid(*, order_id: int, cause: Cause, data: dict[str, Any] | None 
 
 
 @transaction.atomic
-def order_mark_payment_failed(*, order_id: int, cause: Cause, reason_code: str, reason_message: str) -> Order:
-    order = lock_order(order_id)
+def order_mark_paid(*, order_id: int, cause: Cause, data: dict[str, Any] | None = None) -> Order:
+    return order_mark_paid_locked(lock_order(order_id), cause=cause, data=data)
+
+
+def order_mark_payment_failed_locked(order: Order, *, cause: Cause, reason_code: str, reason_message: str) -> Order:
     move_order(order, OrderStatus.PAYMENT_FAILED, cause=cause, data={"code": reason_code, "message": reason_message})
     release_order_stock(order)
     return order
+
+
+@transaction.atomic
+def order_mark_payment_failed(*, order_id: int, cause: Cause, reason_code: str, reason_message: str) -> Order:
+    return order_mark_payment_failed_locked(
+        lock_order(order_id), cause=cause, reason_code=reason_code, reason_message=reason_message
+    )
 
 
 @transaction.atomic
@@ -69,11 +83,22 @@ def order_expire(*, order_id: int, cause: Cause) -> Order:
     return order
 
 
-@transaction.atomic
-def order_cancel(*, order_id: int, cause: Cause, reason: str = "") -> Order:
-    order = lock_order(order_id)
+def order_cancel_locked(order: Order, *, cause: Cause, reason: str = "") -> Order:
     move_order(order, OrderStatus.CANCELLED, cause=cause, data={"reason": reason} if reason else None)
     release_order_stock(order)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, cause: Cause, reason: str = "") -> Order:
+    return order_cancel_locked(lock_order(order_id), cause=cause, reason=reason)
+
+
+def order_mark_needs_attention_locked(
+    order: Order, *, cause: Cause, reason: str = "", data: dict[str, Any] | None = None
+) -> Order:
+    """A person must decide. ``data`` carries the reason and the facts behind it."""
+    move_order(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={"reason": reason, **(data or {})})
     return order
 
 
@@ -81,9 +106,13 @@ def order_cancel(*, order_id: int, cause: Cause, reason: str = "") -> Order:
 def order_mark_needs_attention(
     *, order_id: int, cause: Cause, reason: str = "", data: dict[str, Any] | None = None
 ) -> Order:
-    """A person must decide. ``data`` carries the reason and the facts behind it."""
-    order = lock_order(order_id)
-    move_order(order, OrderStatus.NEEDS_ATTENTION, cause=cause, data={"reason": reason, **(data or {})})
+    return order_mark_needs_attention_locked(lock_order(order_id), cause=cause, reason=reason, data=data)
+
+
+def order_mark_refunded_locked(
+    order: Order, *, cause: Cause, data: dict[str, Any] | None = None, partial: bool = False
+) -> Order:
+    move_order(order, OrderStatus.PARTIALLY_REFUNDED if partial else OrderStatus.REFUNDED, cause=cause, data=data)
     return order
 
 
@@ -91,21 +120,25 @@ def order_mark_needs_attention(
 def order_mark_refunded(
     *, order_id: int, cause: Cause, data: dict[str, Any] | None = None, partial: bool = False
 ) -> Order:
-    order = lock_order(order_id)
-    move_order(order, OrderStatus.PARTIALLY_REFUNDED if partial else OrderStatus.REFUNDED, cause=cause, data=data)
-    return order
+    return order_mark_refunded_locked(lock_order(order_id), cause=cause, data=data, partial=partial)
 
 
-@transaction.atomic
-def order_mark_disputed(*, order_id: int, cause: Cause, dispute_id: str) -> Order:
-    order = lock_order(order_id)
+def order_mark_disputed_locked(order: Order, *, cause: Cause, dispute_id: str) -> Order:
     move_order(order, OrderStatus.DISPUTED, cause=cause, data={"dispute": dispute_id})
     return order
 
 
 @transaction.atomic
-def order_return_from_dispute(*, order_id: int, cause: Cause, status: str) -> Order:
+def order_mark_disputed(*, order_id: int, cause: Cause, dispute_id: str) -> Order:
+    return order_mark_disputed_locked(lock_order(order_id), cause=cause, dispute_id=dispute_id)
+
+
+def order_return_from_dispute_locked(order: Order, *, cause: Cause, status: str) -> Order:
     """A dispute closed in the merchant's favour: the order goes back to where it was."""
-    order = lock_order(order_id)
     move_order(order, status, cause=cause, data={"reason": "dispute_won"})
     return order
+
+
+@transaction.atomic
+def order_return_from_dispute(*, order_id: int, cause: Cause, status: str) -> Order:
+    return order_return_from_dispute_locked(lock_order(order_id), cause=cause, status=status)

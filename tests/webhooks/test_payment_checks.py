@@ -253,3 +253,17 @@ def test_what_is_published_about_payment_checks_follows_the_catalogue(konbini_or
         for event in checked.events.filter(type__in=["payment.over_payment", "order.needs_attention"]):
             detail = order_event_detail(order=checked, event=event, payment=checked.payments.last())
             assert_valid(event.type, {"event_id": str(uuid.uuid4()), **detail})  # the outbox adds the id
+
+
+def test_an_intent_naming_an_order_that_stripe_does_not_know_is_ignored(
+    order_before_checkout_stored_the_intent, fake_stripe
+):
+    order = order_before_checkout_stored_the_intent
+    fake_stripe.responder = lambda request: (
+        404,
+        {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such payment_intent"}},
+    )
+    row = deliver(_event_naming(order, "pi_forged"))
+    assert (row.status, row.attempts) == ("ignored", 1)
+    order.refresh_from_db()
+    assert order.status == "pending_payment"
