@@ -28,6 +28,12 @@ class Answer:
     path: str  # "checkout", "order-api", "order-page", "webhook"
     status: int | None  # None: no HTTP answer at all (connection refused or reset)
     detail: str = ""
+    # When the request was sent and answered (time.monotonic()).
+    started: float = 0.0
+    ended: float = 0.0
+
+    def in_flight_at(self, instant: float) -> bool:
+        return self.started <= instant <= self.ended
 
 
 @dataclass
@@ -37,9 +43,19 @@ class Ledger:
     acknowledged: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, path: str, status: int | None, detail: str = "") -> None:
+    def record(self, path: str, status: int | None, detail: str = "", *, started: float = 0.0) -> None:
+        ended = time.monotonic()
         with self._lock:
-            self.answers.append(Answer(self.phase, path, status, detail[:300]))
+            self.answers.append(Answer(self.phase, path, status, detail[:300], started or ended, ended))
+
+    def slowest(self, *, paths: tuple[str, ...]) -> dict[str, float]:
+        """The longest answer time per phase."""
+        slowest: dict[str, float] = {}
+        with self._lock:
+            for a in self.answers:
+                if a.path in paths:
+                    slowest[a.phase] = max(slowest.get(a.phase, 0.0), a.ended - a.started)
+        return slowest
 
     def count(self, *, phase: str | None = None, paths: tuple[str, ...] = ()) -> int:
         with self._lock:
@@ -51,15 +67,18 @@ class Ledger:
         with self._lock:
             return Counter((a.phase, a.status) for a in self.answers if a.path in paths)
 
-    def errors(self, *, paths: tuple[str, ...], phases: tuple[str, ...] | None = None) -> list[Answer]:
-        """Answers a shopper must never see: a 500 (or any 5xx without Retry-After), or none at all."""
+    def errors(
+        self, *, paths: tuple[str, ...], phases: tuple[str, ...] | None = None, retry_after: bool = False
+    ) -> list[Answer]:
+        """Answers a shopper must never see: a 500 (or any 5xx without Retry-After), or none at
+        all; with ``retry_after``, also a 5xx that says when to try again."""
         with self._lock:
             return [
                 a
                 for a in self.answers
                 if a.path in paths
                 and (phases is None or a.phase in phases)
-                and (a.status is None or (a.status >= 500 and "retry-after" not in a.detail))
+                and (a.status is None or (a.status >= 500 and (retry_after or "retry-after" not in a.detail)))
             ]
 
 
@@ -126,10 +145,11 @@ class Shopper:
         return status
 
     def _send(self, path_kind: str, method: str, path: str, **kwargs: Any) -> tuple[int | None, Any, str]:
+        started = time.monotonic()
         try:
             response = self.session.request(method, self.base_url + path, timeout=30, **kwargs)
         except requests.RequestException as exc:
-            self.ledger.record(path_kind, None, f"{method} {path}: {type(exc).__name__}")
+            self.ledger.record(path_kind, None, f"{method} {path}: {type(exc).__name__}", started=started)
             self._local.session = requests.Session()
             return None, None, ""
         detail = f"{method} {path}"
@@ -139,7 +159,7 @@ class Shopper:
             detail += " idempotent-replayed"
         if response.status_code >= 500:
             detail += f" {response.text[:200]}"
-        self.ledger.record(path_kind, response.status_code, detail)
+        self.ledger.record(path_kind, response.status_code, detail, started=started)
         try:
             payload = response.json()
         except ValueError:
@@ -192,6 +212,7 @@ class Stripe:
         backoff = FIRST_BACKOFF_SECONDS
         while True:
             headers = {"Content-Type": "application/json", "Stripe-Signature": sign(body, WEBHOOK_SECRET)}
+            started = time.monotonic()
             try:
                 if not hasattr(self._local, "session"):
                     self._local.session = requests.Session()
@@ -205,7 +226,7 @@ class Stripe:
             except requests.RequestException as exc:
                 status, detail = None, f"{event['id']}: {type(exc).__name__}"
                 self._local.session = requests.Session()
-            self.ledger.record("webhook", status, detail)
+            self.ledger.record("webhook", status, detail, started=started)
             if status is not None and 200 <= status < 300:
                 with self.ledger._lock:
                     self.ledger.acknowledged.add(event["id"])

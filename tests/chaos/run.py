@@ -54,6 +54,7 @@ class ChaosRun:
     snapshot: Snapshot | None = None
     seconds: float = 0.0
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    terminations: list[float] = field(default_factory=list)  # when backends were terminated
     _phase_started: float | None = None
     _keys: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -295,7 +296,8 @@ def _terminate_backends_under_load(
     run: ChaosRun, shopper: Shopper, scenarios: Scenarios, konbini: list[Checkout]
 ) -> None:
     """Two checkouts are held after their order committed (at Stripe's answer) while every
-    backend is terminated; then twice more under webhooks and reads."""
+    backend is terminated; then twice more under webhooks and reads, each time just after six
+    reads at once."""
     stack, truth, ledger = run.stack, run.truth, run.ledger
     held = [run.new_checkout("konbini", "held") for _ in range(2)]
     gates = [truth.create_gates.setdefault(c.email, Gate()) for c in held]
@@ -307,7 +309,13 @@ def _terminate_backends_under_load(
     if not all(gate.arrived.wait(30) for gate in gates):
         run.note("a held checkout never reached Stripe")
     for round in range(3):
+        if round > 0:
+            # Six shoppers at once: the server's pool then holds six connections, idle when
+            # the backends are terminated (the first round has the held checkouts for that).
+            tokens = run.tokens()[:6]
+            join(in_threads(*(lambda t=t: shopper.read_order(t) for t in tokens)))
         mark = ledger.count(paths=("order-api", "order-page", "webhook"))
+        run.terminations.append(time.monotonic())
         run.note(f"terminated {stack.database.terminate_backends()} backends (round {round + 1})")
         if round == 0:
             for gate in gates:

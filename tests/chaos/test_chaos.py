@@ -70,6 +70,8 @@ def summary(run: ChaosRun) -> list[str]:
         for (phase, status), n in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):
             by_phase.setdefault(phase, []).append(f"{status}x{n}")
         lines += [f"{'/'.join(paths)} [{phase}] {' '.join(parts)}" for phase, parts in by_phase.items()]
+    slowest = run.ledger.slowest(paths=SHOPPER_PATHS)
+    lines.append("slowest shopper answer: " + ", ".join(f"{phase} {t:.1f} s" for phase, t in slowest.items()))
     if run.snapshot:
         attempts = Counter(row["attempts"] for row in run.snapshot.inbox.values())
         lines.append(f"inbox rows by attempts: {dict(sorted(attempts.items()))}")
@@ -178,6 +180,25 @@ def test_no_500_on_shopper_paths_while_redis_is_down(chaos: ChaosRun) -> None:
 
 def test_no_500_on_shopper_paths_when_database_backends_are_terminated(chaos: ChaosRun) -> None:
     _no_500(chaos, "db-terminate", "db-back")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13.7: psycopg_pool's check loop sleeps 1, 2, 4 s between the dead idle connections it "
+    "finds, so the first request after a termination waits 10 s for a connection and answers 503 (PoolTimeout)",
+)
+def test_only_requests_in_flight_when_backends_are_terminated_may_fail(chaos: ChaosRun) -> None:
+    """A request that began after the database dropped its connections finds a working one: a
+    failover costs no user-visible error beyond the requests it interrupted (issue 13.7)."""
+    assert chaos.terminations
+    failed_later = [
+        answer
+        for answer in chaos.ledger.errors(paths=SHOPPER_PATHS, phases=("db-terminate", "db-back"), retry_after=True)
+        if not any(answer.in_flight_at(instant) for instant in chaos.terminations)
+    ]
+    assert not failed_later, f"{len(failed_later)} shopper requests failed that no termination interrupted" + evidence(
+        chaos, failed_later
+    )
 
 
 def test_no_process_dies_unless_killed(chaos: ChaosRun) -> None:
