@@ -8,10 +8,11 @@ import logging
 
 from django.db import IntegrityError, transaction
 
+from orders.coverage import order_coverage
 from orders.models import Order, Payment
 from orders.models.payments import PaymentMethod
 from orders.services.order_events import Cause
-from orders.services.transitions import lock_order, order_mark_paid
+from orders.services.transitions import lock_order, order_mark_paid_locked
 from orders.state_machine import OrderStatus, is_transition_allowed
 from orders.tasks import cancel_open_payment_intents
 from payops.money import Money, MoneyError
@@ -51,6 +52,10 @@ def order_record_outside_payment(
         )
     if not is_transition_allowed(order.status, OrderStatus.PAID):
         raise OutsidePaymentRefused(f"order {order.number} is {order.status}; a payment cannot be applied to it")
+    if order_coverage(order).covered:
+        # Money already covers it (an order a person holds after it was paid twice): a third
+        # payment would only be more money to give back.
+        raise OutsidePaymentRefused(f"order {order.number} is already paid in full; nothing more is due")
     try:
         with transaction.atomic():
             Payment.objects.create(
@@ -65,9 +70,7 @@ def order_record_outside_payment(
             )
     except IntegrityError:  # the same payment recorded at the same moment by another worker
         return EventOutcome(False, f"payment {reference!r} from {source} was already recorded", order.pk)
-    order = order_mark_paid(
-        order_id=order.pk, cause=cause, data={"source": source, "reference": reference, "amount": money.amount}
-    )
+    order_mark_paid_locked(order, cause=cause, data={"source": source, "reference": reference, "amount": money.amount})
     # The shopper must not be able to pay the Stripe voucher or transfer as well.
     transaction.on_commit(lambda: cancel_open_payment_intents.delay(order.pk), robust=True)
     return EventOutcome(True, f"order {order.number} paid outside Stripe ({source} {reference})", order.pk)

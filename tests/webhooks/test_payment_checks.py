@@ -267,3 +267,26 @@ def test_an_intent_naming_an_order_that_stripe_does_not_know_is_ignored(
     assert (row.status, row.attempts) == ("ignored", 1)
     order.refresh_from_db()
     assert order.status == "pending_payment"
+
+
+def test_money_recorded_outside_stripe_is_refused_when_the_order_is_already_paid_in_full(konbini_order):
+    """An order a person holds after it was paid twice: recording the money a third time would
+    only add to what must be given back."""
+    from orders.services.outside_payments import OutsidePaymentRefused
+
+    order, _ = konbini_order
+    make_payment(order, intent_id="pi_card", method="card", status="requires_action", amount=TOTAL)
+    deliver(succeeded("pi_card"))
+    deliver(succeeded("pi_chk", created=T0 + 5))
+    order.refresh_from_db()
+    assert order.status == "needs_attention"
+    with pytest.raises(OutsidePaymentRefused, match="already paid in full"):
+        order_record_outside_payment(
+            order_number=order.number,
+            amount=TOTAL,
+            currency="JPY",
+            source="bank",
+            reference="dep-3",
+            cause=Cause.system("test"),
+        )
+    assert order.payments.count() == 2
