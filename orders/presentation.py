@@ -48,6 +48,33 @@ _WEEKDAYS = {
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+# Konbini chains as Stripe names them (next_action.konbini_display_details.stores), in the order
+# Stripe lists them; shown by the name the shopper sees over the door.
+KONBINI_STORES = {
+    "familymart": _("FamilyMart"),
+    "lawson": _("Lawson"),
+    "ministop": _("Ministop"),
+    "seicomart": _("Seicomart"),
+}
+
+
+def konbini_code_groups(stores: dict[str, Any]) -> list[dict[str, Any]]:
+    """The voucher's numbers once per distinct pair, with the stores that accept that pair
+    (Stripe gives every store the same numbers today; if they ever differ, each pair shows)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    ordered = sorted(
+        stores.items(), key=lambda item: list(KONBINI_STORES).index(item[0]) if item[0] in KONBINI_STORES else 99
+    )
+    for store, codes in ordered:
+        codes = codes or {}
+        key = (str(codes.get("payment_code") or ""), str(codes.get("confirmation_number") or ""))
+        groups.setdefault(key, []).append(str(KONBINI_STORES.get(store, store)))
+    return [
+        {"payment_code": payment_code, "confirmation_number": confirmation, "stores": names}
+        for (payment_code, confirmation), names in groups.items()
+    ]
+
+
 def bank_account_type_label(code: str) -> str:
     label = BANK_ACCOUNT_TYPES.get(code.strip().lower())
     return str(label) if label is not None else code

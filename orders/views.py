@@ -17,6 +17,7 @@ from orders.services.order_language import order_set_language
 from orders.services.payment_retry import order_retry_payment, payment_retry_refusal
 from orders.shop.forms import PaymentChoiceForm, payment_method_choices, simulator_payment_method_id
 from orders.shop.messages import payment_retry_message, shopper_message
+from orders.state_machine import UNPAID_STATUSES
 
 
 def _order_or_404(token: str) -> Order:
@@ -91,3 +92,15 @@ def order_language(request: HttpRequest, token: str) -> HttpResponse:
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
+
+
+@require_GET
+def order_voucher(request: HttpRequest, token: str) -> HttpResponse:
+    """The konbini voucher alone, laid out to print or show at the register."""
+    order = _order_or_404(token)
+    payment = order.current_payment  # type: ignore[attr-defined]
+    action = (payment.next_action or {}) if payment is not None else {}
+    if order.status not in UNPAID_STATUSES or action.get("type") != "konbini_display_details":
+        return redirect(order.get_absolute_url())
+    with translation.override(order.locale):
+        return render(request, "orders/voucher.html", {"order": order, "payment": payment})

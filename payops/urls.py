@@ -14,6 +14,7 @@ urlpatterns = [
     path("media/<path:path>", media, name="media"),
     path("orders/<str:token>/", order_views.order_status, name="order-status"),
     path("orders/<str:token>/pay/", order_views.order_pay_again, name="order-pay-again"),
+    path("orders/<str:token>/voucher/", order_views.order_voucher, name="order-voucher"),
     path("orders/<str:token>/language/", order_views.order_language, name="order-language"),
     path("api/v1/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

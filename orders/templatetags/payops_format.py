@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 from django import template
 from django.utils import translation
@@ -64,3 +65,19 @@ def signed_money(amount: int | None, currency: str) -> str:
 @register.filter
 def shopper_steps(order: Order) -> list[ShopperStep]:
     return shopper_timeline(order)
+
+
+@register.filter
+def konbini_groups(stores: dict[str, Any] | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Stripe's per-store codes (a dict), or the mail's list of stores, as code groups."""
+    if not stores:
+        return []
+    if isinstance(stores, list):  # a mail's context: [{"store", "payment_code", "confirmation_number"}]
+        stores = {s["store"]: s for s in stores}
+    return presentation.konbini_code_groups(stores)
+
+
+@register.filter
+def store_list(names: list[str]) -> str:
+    separator = "・" if (translation.get_language() or "").startswith("ja") else ", "
+    return separator.join(str(n) for n in names)

@@ -44,8 +44,9 @@ def test_order_received_in_japanese_carries_the_konbini_voucher(mail_ready, djan
     assert message["Subject"] == f"ご注文を承りました（{order.number}）"
     assert message["Content-Language"] == "ja"
     text, html = parts(message)
-    assert "2027年1月15日 17:00までにコンビニでお支払いください。" in text
-    assert "Familymart: お支払い番号 123456、確認番号 12345678901" in text
+    assert "2027年1月15日（金）17:00までに、コンビニで現金でお支払いください。" in text
+    assert "お支払い番号: 123456\n  確認番号: 12345678901\n" in text
+    assert "ご利用いただけるお店: ファミリーマート・ローソン・ミニストップ・セイコーマート" in text
     assert "抹茶 30g × 1  3,200円" in text
     assert f"/orders/{order.token}/" in text  # the shopper's own link back to the order
     assert 'href="https://payments.stripe.com/konbini/voucher/test_1"' in html
