@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch
-from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils import timezone, translation
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from orders.coverage import order_coverage
@@ -21,6 +21,7 @@ from orders.dashboard import labels
 from orders.dashboard.order_list import method_label
 from orders.models import Order, OrderEvent, Payment, Refund
 from orders.models.orders import EventCause
+from orders.models.payments import PAYMENT_CREATING
 from orders.presentation import event_label
 from orders.selectors import allowed_staff_actions, refundable_amount, refundable_payment
 from orders.state_machine import UNPAID_STATUSES, OrderStatus
@@ -53,6 +54,8 @@ class TimelineEntry:
     tone: str = ""  # "", ok, warn, bad
     actor: str = ""
     row: Any = None  # the inbox / outbox / mail row, for its action button
+    facts: tuple[tuple[str, str], ...] = ()  # an event's data as labelled values
+    children: tuple[TimelineEntry, ...] = ()  # a workflow's steps, shown folded under it
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,14 @@ class OrderDetail:
     outbox: list[OutboxEvent] = field(default_factory=list)
     mails: list[Mail] = field(default_factory=list)
     workflows: list[Timeline] = field(default_factory=list)
+
+    @property
+    def panel_payments(self) -> list[Payment]:
+        """The payments panel: a payment still "being set up" once the order is no longer waiting
+        for money (paid outside Stripe, expired, cancelled) never will be; it stays on the timeline."""
+        if self.order.status in UNPAID_STATUSES:
+            return self.payments
+        return [p for p in self.payments if p.status != PAYMENT_CREATING]
 
     @property
     def approval_waiting(self) -> bool:
@@ -166,10 +177,12 @@ def _actor(event: OrderEvent) -> str:
 
 def _event_detail(event: OrderEvent) -> str:
     data = event.data or {}
-    if event.type == "staff.note":
-        return str(data.get("text", ""))
-    parts = [f"{key}: {value}" for key, value in data.items() if key not in ("text",) and value not in ("", None)]
-    return ", ".join(parts)[:500]
+    return str(data.get("text", ""))[:2000] if event.type == "staff.note" else ""
+
+
+def _money(amount: int, currency: str) -> str:
+    """In the page's language: 1,500円 on Japanese pages, ¥1,500 on English ones (never mixed)."""
+    return Money(amount, currency).format(translation.get_language() or "en")
 
 
 def _tone_for_status(status: str) -> str:
@@ -194,13 +207,16 @@ def _timeline(
             source="event",
             title=str(STAFF_EVENT_LABELS.get(e.type) or event_label(e.type)),
             detail=_event_detail(e),
+            facts=tuple(labels.labelled_facts(e.data or {}, currency=e.order.currency))
+            if e.type != "staff.note"
+            else (),
             tone="bad" if e.to_status in ("payment_failed", "needs_attention", "disputed") else "",
             actor=_actor(e),
         )
         for e in events
     ]
     for p in payments:
-        amount = Money(p.amount, p.currency).format()
+        amount = _money(p.amount, p.currency)
         entries.append(
             TimelineEntry(
                 p.created_at,
@@ -227,7 +243,7 @@ def _timeline(
             TimelineEntry(
                 r.created_at,
                 "refund",
-                _("Refund %(amount)s") % {"amount": Money(r.amount, r.currency).format()},
+                _("Refund %(amount)s") % {"amount": _money(r.amount, r.currency)},
                 " · ".join(x for x in (r.status, r.reason, r.failure_reason) if x),
                 _tone_for_status(r.status),
                 who,
@@ -286,20 +302,46 @@ _SOURCE_ORDER = {
 
 
 def _workflow_entries(workflows: list[Timeline]) -> list[TimelineEntry]:
+    """One folded entry per workflow run (its steps inside): the merchant reads the business
+    events first and opens the workflow's internals when they need them."""
     entries = []
     for workflow in workflows:
+        steps = []
         for step in workflow.steps:
             at = step.started_at or step.finished_at or workflow.started_at
-            facts = [step.status, f"{step.kind} #{step.attempt}" if step.attempt > 1 else step.kind]
+            kind = labels.step_kind(step.kind)
+            facts = [labels.step_status(step.status), f"{kind} #{step.attempt}" if step.attempt > 1 else kind]
             if step.decision:
-                facts.append(f"{step.decision} {step.decision_note}".strip())
+                facts.append(f"{labels.CODE_LABELS.get(step.decision, step.decision)} {step.decision_note}".strip())
             if step.error:
                 facts.append(f"{step.error}: {step.cause[:200]}")
             if step.due_at:
-                facts.append(f"{step.due_label} {timezone.localtime(step.due_at):%Y-%m-%d %H:%M}")
+                facts.append(f"{labels.due_label(step.due_label)} {timezone.localtime(step.due_at):%Y-%m-%d %H:%M}")
             tone = _tone_for_status(step.status) or ("warn" if step.status in ("waiting", "scheduled") else "")
-            title = _("Workflow %(workflow)s: %(state)s") % {"workflow": workflow.workflow, "state": step.state}
-            entries.append(TimelineEntry(at, "workflow", title, " · ".join(facts), tone, step.decided_by or "workflow"))
+            steps.append(
+                TimelineEntry(
+                    at,
+                    "workflow",
+                    step.state,
+                    " · ".join(str(f) for f in facts),
+                    tone,
+                    step.decided_by,
+                    facts=tuple(labels.labelled_facts(step.output)) if isinstance(step.output, dict) else (),
+                )
+            )
+        current = workflow.steps[-1] if workflow.steps else None
+        title = ngettext(
+            "Workflow %(workflow)s: %(count)d step", "Workflow %(workflow)s: %(count)d steps", len(steps)
+        ) % {
+            "workflow": workflow.workflow,
+            "count": len(steps),
+        }
+        summary = labels.step_status(workflow.status)
+        if current is not None and workflow.status == "running":
+            summary = f"{summary} · {current.state}"
+        tone = "bad" if workflow.status == "failed" else ("warn" if workflow.status == "running" else "ok")
+        at = workflow.started_at or (steps[0].at if steps else timezone.now())
+        entries.append(TimelineEntry(at, "workflow", title, summary, tone, "", children=tuple(reversed(steps))))
     return entries
 
 
@@ -341,9 +383,7 @@ def _waiting(
         method = method_label(payment.method) if payment else ""
         detail = ""
         if payment and payment.amount_remaining:
-            detail = _("%(amount)s still to arrive") % {
-                "amount": Money(payment.amount_remaining, payment.currency).format()
-            }
+            detail = _("%(amount)s still to arrive") % {"amount": _money(payment.amount_remaining, payment.currency)}
         waiting.append(Waiting(_("Payment (%(method)s)") % {"method": method}, detail, order.payment_expires_at))
     if any(p.review_open for p in payments):
         waiting.append(Waiting(_("Stripe review of the payment"), _("Fulfilment waits until the review closes.")))
@@ -356,7 +396,7 @@ def _waiting(
                 waiting.append(Waiting(_("Dispute response"), d.reason, d.evidence_due_by, "bad"))
     for r in refunds:
         if r.status in ("requested", "pending", "requires_action"):
-            waiting.append(Waiting(_("Refund at Stripe"), Money(r.amount, r.currency).format()))
+            waiting.append(Waiting(_("Refund at Stripe"), _money(r.amount, r.currency)))
     problems = [
         (len([r for r in inbox if r.status == InboxStatus.FAILED]), _("webhook event(s) failed")),
         (len([o for o in outbox if o.status == OutboxStatus.DEAD]), _("event(s) could not be published")),

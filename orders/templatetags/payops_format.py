@@ -5,6 +5,7 @@ from django import template
 from django.utils import translation
 
 from orders import payment_problems, presentation
+from orders.dashboard import labels
 from orders.models import Order
 from orders.shopper_timeline import ShopperStep, shopper_timeline
 from payops.money import Money
@@ -81,3 +82,25 @@ def konbini_groups(stores: dict[str, Any] | list[dict[str, Any]] | None) -> list
 def store_list(names: list[str]) -> str:
     separator = "・" if (translation.get_language() or "").startswith("ja") else ", "
     return separator.join(str(n) for n in names)
+
+
+@register.filter
+def facts(data: object, currency: str = "") -> list[tuple[str, str]]:
+    """A dict of event, step or approval data as labelled facts for staff pages."""
+    return labels.labelled_facts(data, currency=currency)
+
+
+@register.filter
+def payment_status(code: str) -> str:
+    return labels.payment_status(code)
+
+
+@register.filter
+def timeline_source(code: str) -> str:
+    return labels.timeline_source(code)
+
+
+@register.filter
+def decision(code: str) -> str:
+    """approved / rejected in the page's language."""
+    return str(labels.CODE_LABELS.get(code, code))

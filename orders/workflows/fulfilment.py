@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from orders.workflows import compensation, steps
 from payops.workflow.definition import (
@@ -123,7 +124,9 @@ FULFILMENT = register(
                 timeout_seconds=_approval_timeout,
                 default="rejected",
                 result_path="$.approval",
-                prompt="Ship this order? Rejecting it refunds the payment in full.",
+                # Stored in English (the definition's fingerprint must not depend on a language);
+                # the approval page translates it.
+                prompt=gettext_noop("Ship this order? Rejecting it refunds the payment in full."),
                 details_path="$.review",
             ),
             "ApproveOrder": _task(steps.approve_order, result_path=None, next="IsDigital"),

@@ -69,7 +69,9 @@ def test_reject_goes_down_the_workflows_reject_path(as_user, users, held_order):
     order, execution = held_order
     # Rejecting is a refund decision (issue 13.10): the refund level.
     html = as_user("refund").get(f"/dashboard/orders/{order.number}/").content.decode()
-    assert 'id="action-reject"' in html and "Workflow dash-review: Approve" in html
+    assert (
+        'id="action-reject"' in html and "Workflow dash-review: 1 step" in html and "<strong>Approve</strong>" in html
+    )
     act(as_user("refund"), f"/dashboard/orders/{order.number}/actions/reject/", {"note": "stolen card"})
     step = StepRun.objects.get(execution=execution, state="Approve")
     assert (step.decision, step.decided_by) == ("rejected", users["refund"])
