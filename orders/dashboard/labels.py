@@ -84,6 +84,14 @@ FACT_LABELS = {
     "returned": _("Stock returned"),
     "refunded": _("Refunded"),
     "detail": _("Detail"),
+    "method": _("Payment method"),
+    "total": _("Total"),
+    "lines": _("Items"),
+    "template": _("Mail template"),
+    "stock_state": _("Stock"),
+    "next": _("Next step"),
+    "locale": _("Language"),
+    "reference": _("Reference"),
 }
 
 # Workflow reasons and decisions are codes; staff read them as words.
@@ -105,6 +113,10 @@ _HIDDEN_KEYS = frozenset({"currency", "text", "order_id"})
 
 
 def _word(value: object) -> str:
+    if isinstance(value, dict):
+        if "sku" in value and "quantity" in value:  # an order line
+            return f"{value['sku']} × {value['quantity']}"
+        return "; ".join(f"{label}: {shown}" for label, shown in labelled_facts(value))
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if isinstance(value, str):
@@ -125,7 +137,11 @@ def labelled_facts(data: object, *, currency: str = "") -> list[tuple[str, str]]
         if key in _HIDDEN_KEYS or value in (None, "", [], {}):
             continue
         label = str(FACT_LABELS.get(key, key.replace("_", " ")))
-        if isinstance(value, dict):
+        if isinstance(value, dict) and set(value) == {"amount", "currency"}:
+            facts.append(
+                (label, Money(int(value["amount"]), str(value["currency"])).format(translation.get_language() or "en"))
+            )
+        elif isinstance(value, dict):
             facts.extend(
                 (f"{label} · {sub}" if sub else label, shown) for sub, shown in labelled_facts(value, currency=currency)
             )
