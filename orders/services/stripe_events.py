@@ -379,7 +379,7 @@ def _on_review(event: StripeEvent, order: Order, payment: Payment, cause: Cause)
 
 def stripe_event_order_id(event: StripeEvent) -> int | None:
     """Which order a Stripe event is about (None: not a payops order's), without changing anything."""
-    obj = event.object
+    obj = _dict(event.object)
     if obj.get("object") == "payment_intent":
         intent = event.current_intent or _parse_intent(obj)
         if intent is None:
@@ -388,7 +388,7 @@ def stripe_event_order_id(event: StripeEvent) -> int | None:
         return payment.order_id if payment is not None else None
     intent = obj.get("payment_intent")
     intent_id = intent.get("id") if isinstance(intent, dict) else intent
-    if not intent_id:
+    if not isinstance(intent_id, str) or not intent_id:
         return None
     return Payment.objects.filter(intent_id=intent_id).values_list("order_id", flat=True).first()
 

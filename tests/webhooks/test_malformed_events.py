@@ -81,3 +81,25 @@ def test_a_malformed_refund_in_a_charges_list_is_skipped_and_the_rest_applied():
     row = deliver(stripe_event("charge.refunded", charge, created=T0))
     assert row.status == "processed"
     assert list(order.payments.get().refunds.values_list("refund_id", flat=True)) == ["re_good"]
+
+
+@pytest.mark.parametrize("type", ["payment_intent.succeeded", "charge.refunded", "charge.dispute.created"])
+@pytest.mark.parametrize("obj", [["not", "an", "object"], "text", None])
+def test_an_object_that_is_no_json_object_is_ignored(type, obj):
+    row = deliver(stripe_event(type, obj, created=T0))
+    assert (row.status, row.last_error, row.order_id) == ("ignored", "", None)
+
+
+@pytest.mark.parametrize("intent", [5, ["pi_known"], {"id": 7}])
+def test_a_charge_naming_its_intent_oddly_belongs_to_no_order(intent):
+    charge = {"id": "ch_1", "object": "charge", "payment_intent": intent, "amount_refunded": 100}
+    row = deliver(stripe_event("charge.refunded", charge, created=T0))
+    assert (row.status, row.last_error, row.order_id) == ("ignored", "", None)
+
+
+@pytest.mark.parametrize("obj", [["a", "list"], {"object": "charge", "payment_intent": ["pi_known"]}])
+def test_which_order_a_malformed_event_is_about_is_none_not_a_crash(obj):
+    from orders.services.stripe_events import stripe_event_order_id
+    from webhooks.handlers import StripeEvent
+
+    assert stripe_event_order_id(StripeEvent("evt_odd", "charge.refunded", T0, obj)) is None
