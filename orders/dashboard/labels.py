@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from orders.state_machine import OrderStatus
 from payops.money import Money
 
 DUE_LABELS = {
@@ -120,7 +121,9 @@ def _word(value: object) -> str:
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if isinstance(value, str):
-        return str(CODE_LABELS.get(value, value))
+        if value in CODE_LABELS:
+            return str(CODE_LABELS[value])
+        return str(OrderStatus(value).label) if value in OrderStatus.values else value
     if isinstance(value, list | tuple):
         return ", ".join(_word(item) for item in value) or "—"
     return str(value)

@@ -42,6 +42,9 @@ STAFF_EVENT_LABELS = {
     "staff.shipment_recorded": gettext_lazy("Shipment entered by staff"),
     "staff.payment_recorded": gettext_lazy("Payment outside Stripe recorded by staff"),
     "refund.requested": gettext_lazy("Refund requested"),
+    "fulfilment.requested": gettext_lazy("Fulfilment requested from the warehouse"),
+    "fulfilment.needs_attention": gettext_lazy("Fulfilment needs a person"),
+    "stock.returned": gettext_lazy("Stock returned"),
 }
 
 

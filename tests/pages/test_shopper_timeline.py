@@ -93,3 +93,10 @@ def test_the_api_timeline_is_the_same_steps_in_english(client):
         ("order.delivered", "Delivered", ""),
         ("refund.succeeded", "Refund issued", "¥500"),
     ]
+
+
+def test_a_partly_refunded_order_says_how_much_came_back(client):
+    order = make_order(status="partially_refunded", locale="en")
+    make_payment(order, status="succeeded", amount_received=order.total_amount, amount_refunded=500)
+    html = client.get(f"/orders/{order.token}/").content.decode()
+    assert "A refund of ¥500 was issued for this order." in html
