@@ -87,7 +87,7 @@ def order_snapshot(order: Order) -> dict[str, Any]:
 # --- what staff may do with an order ---------------------------------------------------------
 
 # Every staff action on one order, in the order edges list them.
-ORDER_STAFF_ACTIONS = ("refund", "cancel", "approve", "reject", "ship", "record_payment", "note")
+ORDER_STAFF_ACTIONS = ("refund", "cancel", "approve", "reject", "ship", "deliver", "record_payment", "note")
 
 # The staff level each action needs (payops/staff/levels.py). The dashboard's offer, the API's
 # permission gate and the staff layer's own check all read this one table.
@@ -99,6 +99,7 @@ STAFF_ACTION_LEVELS: dict[str, StaffLevel] = {
     # decision, so it needs the refund level (docs/adr/0016-one-staff-layer.md).
     "reject": StaffLevel.REFUND,
     "ship": StaffLevel.OPERATE,
+    "deliver": StaffLevel.OPERATE,
     "record_payment": StaffLevel.OPERATE,
     "note": StaffLevel.OPERATE,
     "mail_resend": StaffLevel.OPERATE,
@@ -170,6 +171,7 @@ def allowed_staff_actions(order: Order, *, user: AnyUser | None = None) -> tuple
         "approve": status == OrderStatus.AWAITING_APPROVAL or waiting,
         "reject": waiting,
         "ship": is_transition_allowed(status, OrderStatus.SHIPPED),
+        "deliver": status == OrderStatus.SHIPPED,
         "record_payment": is_transition_allowed(status, OrderStatus.PAID),
         "note": True,
     }

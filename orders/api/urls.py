@@ -27,6 +27,9 @@ urlpatterns = [
     path("staff/orders/<str:number>/cancel/", staff_actions.StaffCancelApi.as_view(), name="api-staff-order-cancel"),
     path("staff/orders/<str:number>/shipments/", staff_actions.StaffShipmentApi.as_view(), name="api-staff-order-ship"),
     path(
+        "staff/orders/<str:number>/delivery/", staff_actions.StaffDeliveryApi.as_view(), name="api-staff-order-deliver"
+    ),
+    path(
         "staff/orders/<str:number>/outside-payments/",
         staff_actions.StaffOutsidePaymentApi.as_view(),
         name="api-staff-order-outside-payment",

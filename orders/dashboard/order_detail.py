@@ -40,6 +40,7 @@ STAFF_EVENT_LABELS = {
     "staff.order_cancelled": gettext_lazy("Cancelled by staff"),
     "staff.approval_decided": gettext_lazy("Approval decided by staff"),
     "staff.shipment_recorded": gettext_lazy("Shipment entered by staff"),
+    "staff.delivery_confirmed": gettext_lazy("Delivery confirmed by staff"),
     "staff.payment_recorded": gettext_lazy("Payment outside Stripe recorded by staff"),
     "refund.requested": gettext_lazy("Refund requested"),
     "fulfilment.requested": gettext_lazy("Fulfilment requested from the warehouse"),

@@ -31,7 +31,7 @@ from orders.models import Order, OrderEvent, Refund
 from orders.models.orders import EventCause
 from orders.selectors import STAFF_ACTION_LEVELS, approval_waiting_execution
 from orders.services.cancellation import order_cancel_unpaid
-from orders.services.fulfilment import order_approve, order_mark_shipped
+from orders.services.fulfilment import order_approve, order_mark_delivered, order_mark_shipped
 from orders.services.order_events import Cause, record_order_event
 from orders.services.outside_payments import OutsidePaymentRefused, order_record_outside_payment
 from orders.services.refunds import order_refund
@@ -239,6 +239,18 @@ def staff_mark_shipped(
         data = {"carrier": carrier.strip(), "tracking_number": tracking_number.strip()}
         audit(order=order, request=request, staff=staff, type="staff.shipment_recorded", data=data)
     return StaffOutcome("ship", order_id=order_id)
+
+
+def staff_mark_delivered(request: StaffRequest, *, order_id: int) -> StaffOutcome:
+    """Staff confirm the parcel arrived (shipped -> delivered, ADR 0004)."""
+    staff = ensure_staff_level(request, "deliver")
+    with transaction.atomic():
+        lock_order(order_id)
+        if already_ran(order_id, request):
+            return StaffOutcome("deliver", repeated=True, order_id=order_id)
+        order = order_mark_delivered(order_id=order_id, cause=Cause.staff(staff, request.reference))
+        audit(order=order, request=request, staff=staff, type="staff.delivery_confirmed", data={})
+    return StaffOutcome("deliver", order_id=order_id)
 
 
 def staff_note(request: StaffRequest, *, order_id: int, text: str) -> StaffOutcome:

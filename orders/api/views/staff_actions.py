@@ -142,6 +142,24 @@ class StaffShipmentApi(StaffApiView):
         return Response(render_staff_order(number))
 
 
+class StaffDeliveryApi(StaffApiView):
+    permission_classes = [may("deliver")]
+
+    @extend_schema(
+        tags=["orders (staff)"],
+        operation_id="staff_orders_deliver",
+        summary="Confirm a shipped order was delivered",
+        description="Needs the operate level. Without it, a shipped order counts as delivered "
+        "PAYOPS_DELIVERED_AFTER_DAYS after shipping. Repeating it changes nothing.",
+        parameters=[ORDER_NUMBER],
+        request=None,
+        responses={200: StaffOrderSerializer, (409, "application/problem+json"): ACTION_NOT_ALLOWED},
+    )
+    def post(self, request: Request, number: str) -> Response:
+        staff.staff_mark_delivered(self.staff_request(request), order_id=order_id_for(number))
+        return Response(render_staff_order(number))
+
+
 class StaffOutsidePaymentApi(StaffApiView):
     permission_classes = [may("record_payment")]
 

@@ -139,6 +139,13 @@ ORDER_ACTIONS: dict[str, Action] = {
         ),
         _("Mark order %(number)s as shipped? The customer is told by mail."),
     ),
+    "deliver": Action(
+        lambda order, data=None: forms.ActionForm(data),
+        lambda request, order, d: _said(
+            staff.staff_mark_delivered(request, order_id=order.pk), gettext("Marked as delivered.")
+        ),
+        _("Mark order %(number)s as delivered?"),
+    ),
     "record_payment": Action(
         lambda order, data=None: forms.RecordPaymentForm(data, currency=order.currency),
         lambda request, order, d: _payment_recorded(

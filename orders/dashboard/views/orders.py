@@ -131,6 +131,7 @@ def _detail_context(request: HttpRequest, number: str) -> dict[str, Any]:
             "approve": forms.ApproveForm(),
             "reject": forms.ApproveForm(),
             "ship": forms.ShipForm(),
+            "deliver": forms.ActionForm(),
             "record_payment": forms.RecordPaymentForm(
                 currency=currency, initial={"amount": Money(detail.order.total_amount, currency).major}
             ),

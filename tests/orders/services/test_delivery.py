@@ -87,3 +87,24 @@ def test_a_delivered_order_says_so_on_its_page(client):
     order_mark_delivered(order_id=order.pk, cause=Cause.system("staff"))
     html = client.get(f"/orders/{order.token}/").content.decode()
     assert 'data-status="delivered"' in html and "ご注文の商品をお届けしました。" in html
+
+
+def test_staff_confirm_delivery_on_the_dashboard_and_the_api_offers_the_same(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from payops.staff.levels import GROUP_FOR_LEVEL, StaffLevel
+    from tests.dashboard.conftest import key
+
+    user = django_user_model.objects.create_user("deliverer", is_staff=True)
+    user.groups.add(Group.objects.get(name=GROUP_FOR_LEVEL[StaffLevel.OPERATE]))
+    client.force_login(user)
+    order = shipped(1)
+    html = client.get(f"/dashboard/orders/{order.number}/").content.decode()
+    assert 'id="action-deliver"' in html
+    url = f"/dashboard/orders/{order.number}/actions/deliver/"
+    client.post(url, {"request_key": key(), "confirm": "on"})
+    order.refresh_from_db()
+    assert order.status == "delivered"
+    assert order.events.filter(type="staff.delivery_confirmed").count() == 1
+    html = client.get(f"/dashboard/orders/{order.number}/").content.decode()
+    assert 'id="action-deliver"' not in html  # nothing left to confirm
