@@ -1,13 +1,14 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 
 class InboxStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    PROCESSING = "processing", "Processing"
-    PROCESSED = "processed", "Processed"
-    FAILED = "failed", "Failed"
-    IGNORED = "ignored", "Ignored"
+    RECEIVED = "received", pgettext_lazy("inbox status", "Received")
+    PROCESSING = "processing", pgettext_lazy("inbox status", "Processing")
+    PROCESSED = "processed", pgettext_lazy("inbox status", "Processed")
+    FAILED = "failed", pgettext_lazy("inbox status", "Failed")
+    IGNORED = "ignored", pgettext_lazy("inbox status", "Ignored")
 
 
 class InboxEvent(models.Model):

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 
 class MailTemplate(models.TextChoices):
@@ -14,13 +15,13 @@ class MailTemplate(models.TextChoices):
 
 
 class MailStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", pgettext_lazy("mail status", "Pending")
+    SENDING = "sending", pgettext_lazy("mail status", "Sending")
+    SENT = "sent", pgettext_lazy("mail status", "Sent")
+    FAILED = "failed", pgettext_lazy("mail status", "Failed")
     # The worker stopped during the SES call: SES may or may not have sent it. A person checks
     # before sending again, because sending twice is worse than asking (ADR 0006).
-    UNCONFIRMED = "unconfirmed", "Unconfirmed (worker stopped while sending)"
+    UNCONFIRMED = "unconfirmed", pgettext_lazy("mail status", "Unconfirmed (worker stopped while sending)")
 
 
 class Mail(models.Model):

@@ -3,12 +3,13 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PUBLISHED = "published", "Published"
-    DEAD = "dead", "Dead (needs a person)"
+    PENDING = "pending", pgettext_lazy("outbox status", "Pending")
+    PUBLISHED = "published", pgettext_lazy("outbox status", "Published")
+    DEAD = "dead", pgettext_lazy("outbox status", "Dead (needs a person)")
 
 
 class OutboxEvent(models.Model):

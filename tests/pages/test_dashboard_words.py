@@ -79,3 +79,13 @@ def test_a_stale_creating_row_leaves_the_panel_once_paid_outside_stripe(as_user,
     panel = html.split('id="payments-title"')[1].split("</section>")[0]
     assert 'data-payment-status="creating"' not in panel and "slip-1" in panel
     assert Payment.objects.filter(order=order, status="creating").exists()  # history is kept
+
+
+def test_operations_pages_name_row_statuses_in_japanese(as_user):  # noqa: F811
+    from webhooks.models import InboxEvent
+
+    InboxEvent.objects.create(
+        provider="stripe", event_id="evt_words", type="charge.refunded", status="processed", payload={}
+    )
+    html = page(as_user("view"), "/dashboard/operations/webhooks/", "ja")
+    assert "処理済み" in html and ">Processed<" not in html
