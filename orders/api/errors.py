@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils import translation
 from rest_framework import status
 
 from orders import errors
+from orders.payment_problems import payment_problem_kind, shopper_failure_message
 from orders.services.outside_payments import OutsidePaymentRefused
 from orders.services.staff_actions import StaffLevelMissing
 from payops.api.problems import Problem
@@ -77,12 +79,18 @@ def _order_problem(exc: errors.OrderError) -> Problem:
     if isinstance(exc, errors.PaymentNotTaken):
         extra["order"] = {"number": exc.order.number, "status": exc.order.status, "status_url": exc.order.status_url}
         extra["reason_code"] = exc.reason_code
+    detail = exc.message
+    if isinstance(exc, errors.PaymentDeclinedAtCheckout):
+        # Stripe's message is written for developers; a frontend shows this detail to the shopper.
+        with translation.override(exc.order.locale):
+            detail = shopper_failure_message(exc.reason_code)
+        extra["kind"] = payment_problem_kind(exc.reason_code)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status_code == status.HTTP_503_SERVICE_UNAVAILABLE else None
     return Problem(
         status_code=status_code,
         slug=exc.code.replace("_", "-"),
         title=exc.code.replace("_", " ").capitalize(),
-        detail=exc.message,
+        detail=detail,
         headers=headers,
         **extra,
     )

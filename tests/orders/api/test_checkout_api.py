@@ -161,7 +161,9 @@ def test_declined_card_is_402_with_the_order_and_reason(client, catalogue, fake_
     assert response.status_code == 402
     problem = response.json()
     assert problem["reason_code"] == "generic_decline"
-    assert problem["detail"] == "Your card was declined."
+    # The detail is for the shopper, in the order's language, never Stripe's developer message (issue 14.2).
+    assert problem["kind"] == "declined"
+    assert problem["detail"].startswith("カードがご利用いただけませんでした。別のカードをお試しいただくか")
     assert problem["order"]["status"] == "payment_failed"
     assert Order.objects.get().status == "payment_failed"
 
