@@ -328,11 +328,16 @@ def function_spans(tree: ast.Module) -> dict[int, tuple[int, int]]:
     spans: dict[int, tuple[int, int]] = {}
 
     def visit(node: ast.AST, span: tuple[int, int] | None) -> None:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            span = (first, node.lineno)
         if span is not None:
             spans[id(node)] = span
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            # decorators and defaults run where the function is defined; only the body runs in it
+            for outside in [*node.decorator_list, node.args]:
+                visit(outside, span)
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            for statement in node.body:
+                visit(statement, (first, node.lineno))
+            return
         for child in ast.iter_child_nodes(node):
             visit(child, span)
 

@@ -367,3 +367,28 @@ def test_objects_of_other_payments_are_ignored_by_name(paid, type, obj, kind):
         None,
     )
     assert not paid.events.exclude(type__startswith="order.").exclude(type="payment.review_opened").exists()
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later"),
+    [
+        ("pending", "succeeded"),
+        ("requires_action", "succeeded"),
+        ("succeeded", "failed"),
+        ("pending", "failed"),
+        ("requires_action", "canceled"),
+        ("pending", "canceled"),
+    ],
+)
+@pytest.mark.parametrize("arrival", ["as it happened", "reversed"])
+def test_two_refund_events_of_one_second_end_at_the_further_stage(paid, earlier, later, arrival):
+    # a refund only moves forward (pending -> succeeded -> failed; canceled ends it), so when two
+    # events share a second the further stage is the current one, whatever arrived last
+    events = [refund_object(earlier), refund_object(later)]
+    if arrival == "reversed":
+        events.reverse()
+    for obj in events:
+        deliver(stripe_event("refund.updated", obj, created=T0 + 5))
+    assert Refund.objects.get().status == later
+    if later in ("succeeded", "failed", "canceled"):
+        assert paid.events.filter(type=f"refund.{later}").count() == 1
