@@ -133,7 +133,7 @@ def test_a_newer_snapshot_is_applied_without_asking_stripe(order, fake_stripe):
     row = deliver(
         pi("payment_intent.requires_action", "requires_action", T0, next_action=bank_transfer_next_action(AMOUNT))
     )
-    assert not row.outcome.startswith("stale")
+    assert row.outcome == f"order {order.number} is awaiting_payment"
     deliver(pi("payment_intent.succeeded", "succeeded", T0 + 1))
     assert payment_of(order).last_event_created == T0 + 1
     assert fake_stripe.requests == []
@@ -392,3 +392,38 @@ def test_two_refund_events_of_one_second_end_at_the_further_stage(paid, earlier,
     assert Refund.objects.get().status == later
     if later in ("succeeded", "failed", "canceled"):
         assert paid.events.filter(type=f"refund.{later}").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later"),
+    [("needs_response", "under_review"), ("under_review", "won"), ("needs_response", "lost"),
+     ("warning_needs_response", "warning_under_review"), ("warning_under_review", "warning_closed")],
+)  # fmt: skip
+@pytest.mark.parametrize("arrival", ["as it happened", "reversed"])
+def test_two_dispute_events_of_one_second_end_at_the_further_stage(paid, earlier, later, arrival):
+    # a dispute moves from needing a response to review to closed, never back
+    events = [dispute_object(earlier), dispute_object(later)]
+    if arrival == "reversed":
+        events.reverse()
+    for obj in events:
+        deliver(stripe_event("charge.dispute.updated", obj, created=T0 + 5))
+    assert Dispute.objects.get().status == later
+
+
+# --- which order an event is about (the inbox row names it, even when processing fails) ---------------
+
+
+def test_the_order_an_event_is_about(paid):
+    from orders.services.stripe_events import stripe_event_order_id
+    from webhooks.handlers import StripeEvent
+
+    def about(obj):
+        return stripe_event_order_id(StripeEvent.from_payload(stripe_event("x.y", obj, created=T0)))
+
+    assert about(intent_object("pi_r", status="succeeded", amount=AMOUNT)) == paid.pk
+    assert about(intent_object("pi_elsewhere", status="succeeded", amount=AMOUNT)) is None
+    assert about(refund_object("pending")) == paid.pk
+    assert about(refund_object("pending", payment_intent={"id": "pi_r", "object": "payment_intent"})) == paid.pk
+    assert about(refund_object("pending", payment_intent="pi_elsewhere")) is None
+    assert about({"id": "ch_r", "object": "charge", "payment_intent": None}) is None
+    assert about({"id": "ch_r", "object": "charge"}) is None
