@@ -200,8 +200,16 @@ def test_a_refund_row_carries_what_stripe_said(paid):
 
 
 def test_a_refund_without_a_status_is_pending(paid):
-    deliver(stripe_event("refund.created", refund_object(None), created=T0 + 5))
-    assert Refund.objects.get().status == "pending"
+    row = deliver(stripe_event("refund.created", refund_object(None), created=T0 + 5))
+    assert row.outcome == "refund re_r is None"
+    assert (Refund.objects.get().status, Refund.objects.get().reason) == ("pending", "")
+
+
+def test_a_refund_first_seen_failed_keeps_its_failure_reason(paid):
+    row = deliver(stripe_event("refund.failed", refund_object("failed", failure_reason="lost_or_stolen_card"),
+                               created=T0 + 5))  # fmt: skip
+    assert row.outcome == "refund re_r is failed"
+    assert (Refund.objects.get().status, Refund.objects.get().failure_reason) == ("failed", "lost_or_stolen_card")
 
 
 def test_a_refund_on_a_charge_event_is_recorded_from_the_charge(paid):
@@ -427,3 +435,15 @@ def test_the_order_an_event_is_about(paid):
     assert about(refund_object("pending", payment_intent="pi_elsewhere")) is None
     assert about({"id": "ch_r", "object": "charge", "payment_intent": None}) is None
     assert about({"id": "ch_r", "object": "charge"}) is None
+
+
+@pytest.mark.parametrize("arrival", ["as it happened", "reversed"])
+def test_a_review_opened_and_closed_in_one_second_ends_closed(paid, arrival):
+    events = [("review.opened", review_object(True, reason="rule")), ("review.closed", review_object(False))]
+    if arrival == "reversed":
+        events.reverse()
+    for type, obj in events:
+        deliver(stripe_event(type, obj, created=T0 + 5))
+    assert payment_of(paid).review_open is False
+    # a review closed without a reason records an empty one
+    assert paid.events.get(type="payment.review_closed").data == {"review": "prv_r", "reason": ""}
