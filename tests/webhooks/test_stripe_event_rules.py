@@ -447,3 +447,14 @@ def test_a_review_opened_and_closed_in_one_second_ends_closed(paid, arrival):
     assert payment_of(paid).review_open is False
     # a review closed without a reason records an empty one
     assert paid.events.get(type="payment.review_closed").data == {"review": "prv_r", "reason": ""}
+
+
+def test_partial_fundings_of_one_second_keep_the_further_one_whatever_arrives_last(order, fake_stripe):
+    # money on a transfer only accumulates: 1,000 still due is further along than 3,500
+    further = pi("payment_intent.partially_funded", "requires_action", T0, next_action=bank_transfer_next_action(1000))
+    earlier = pi("payment_intent.partially_funded", "requires_action", T0, next_action=bank_transfer_next_action(3500))
+    deliver(further)
+    row = deliver(earlier)
+    assert payment_of(order).amount_remaining == 1000
+    assert row.outcome.startswith("stale snapshot kept out; ")
+    assert fake_stripe.requests == []
