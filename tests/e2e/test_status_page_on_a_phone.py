@@ -35,3 +35,19 @@ def test_instructions_fit_a_phone_and_numbers_read_at_label_size(page, payops_se
     assert sizes, "no numbers shown"
     for size in sizes:
         assert size["number"] >= size["label"] and size["lines"] == 1, size
+
+
+def test_the_dashboard_order_page_fits_a_phone(page, payops_server, django_user_model):
+    """Long PaymentIntent and event ids wrap instead of widening the staff page (issue 14.14)."""
+    from tests.e2e.conftest import in_thread
+
+    created = _checkout(payops_server, method="konbini", sku="E2E-PHONE-STAFF", quantity=1)
+    in_thread(django_user_model.objects.create_superuser, "phone-admin", "admin@example.com", "pw-phone-admin")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{payops_server.url}/login/?next=/dashboard/")
+    page.fill("input[name=username]", "phone-admin")
+    page.fill("input[name=password]", "pw-phone-admin")
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url("**/dashboard/")
+    page.goto(f"{payops_server.url}/dashboard/orders/{created['order']['number']}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
