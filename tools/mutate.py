@@ -45,6 +45,8 @@ MODULE_TESTS: dict[str, list[str]] = {
     "orders/services/stripe_events.py": [
         "tests/webhooks/test_stripe_event_rules.py",
         "tests/webhooks/test_stripe_handlers.py",
+        "tests/webhooks/test_malformed_events.py",
+        "tests/webhooks/test_payment_checks.py",
         "tests/webhooks/test_event_streams.py::test_the_stream_in_the_order_it_happened_ends_as_the_rules_say",
         "tests/webhooks/test_event_streams.py::test_the_stream_backwards_and_replayed_ends_as_the_rules_say",
     ],
