@@ -458,3 +458,56 @@ def test_partial_fundings_of_one_second_keep_the_further_one_whatever_arrives_la
     assert payment_of(order).amount_remaining == 1000
     assert row.outcome.startswith("stale snapshot kept out; ")
     assert fake_stripe.requests == []
+
+
+# --- signed but malformed: each field payops reads, missing one at a time -----------------------------
+
+_WELL_FORMED = {
+    "payment_intent.succeeded": (intent_object("pi_r", status="succeeded", amount=AMOUNT),
+                                 ["id", "status", "amount", "currency"], "payment_intent"),
+    "charge.refunded": ({"id": "ch_r", "object": "charge", "payment_intent": "pi_r", "amount_refunded": 0},
+                        ["id", "payment_intent", "amount_refunded"], "charge"),
+    "refund.updated": (refund_object("pending"), ["id", "payment_intent", "amount"], "refund"),
+    "charge.dispute.created": (dispute_object("needs_response"), ["id", "payment_intent", "status", "amount"],
+                               "dispute"),
+    "review.opened": (review_object(True), ["id", "payment_intent"], "review"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("type", "field"), [(type, field) for type, (_obj, fields, _kind) in _WELL_FORMED.items() for field in fields]
+)
+def test_each_field_payops_reads_is_required(paid, type, field):
+    obj, _fields, kind = _WELL_FORMED[type]
+    broken = {key: value for key, value in obj.items() if key != field}
+    row = deliver(stripe_event(type, broken, created=T0 + 5))
+    assert row.status == "ignored"
+    if field == "payment_intent":  # no payment to find: not payops's, before its shape is looked at
+        assert row.outcome == f"{kind} {obj['id']} does not belong to a payops order"
+    else:
+        assert row.outcome == f"malformed {kind} event: {field} missing or of the wrong type; nothing applied"
+
+
+def test_a_malformed_event_names_every_missing_field_and_an_empty_id_counts_as_missing(paid):
+    obj = {"id": "", "object": "dispute", "payment_intent": "pi_r"}
+    row = deliver(stripe_event("charge.dispute.created", obj, created=T0 + 5))
+    assert row.outcome == "malformed dispute event: amount, id, status missing or of the wrong type; nothing applied"
+
+
+def test_an_event_whose_object_is_no_json_object_is_ignored(paid):
+    row = deliver(stripe_event("charge.dispute.created", ["not", "an", "object"], created=T0 + 5))
+    assert (row.status, row.order_id) == ("ignored", None)
+
+
+def test_a_malformed_refund_listed_on_a_charge_is_skipped_and_the_rest_applied(paid):
+    charge = {"id": "ch_r", "object": "charge", "payment_intent": "pi_r", "amount_refunded": 1500,
+              "refunds": {"data": [{"id": "re_bad"}, refund_object("succeeded")]}}  # fmt: skip
+    deliver(stripe_event("charge.refunded", charge, created=T0 + 5))
+    assert list(Refund.objects.values_list("refund_id", flat=True)) == ["re_r"]
+
+
+@pytest.mark.parametrize("due", ["tomorrow", 0, None])
+def test_a_dispute_due_date_must_be_a_timestamp(paid, due):
+    deliver(stripe_event("charge.dispute.created", dispute_object("needs_response", evidence_details={"due_by": due}),
+                         created=T0 + 5))  # fmt: skip
+    assert Dispute.objects.get().evidence_due_by is None
