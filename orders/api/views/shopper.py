@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from orders.api.base import PublicApiView
 from orders.api.serializers.checkout import CheckoutResponseSerializer, PaymentRetryRequestSerializer
 from orders.api.serializers.shopper import ShopperOrderSerializer
+from orders.api.views.checkout import CheckoutProblemSerializer
 from orders.selectors import order_for_status_page
 from orders.services.payment_retry import order_retry_payment
 from payops.api.schema import documented_problem
@@ -52,6 +53,18 @@ class ShopperPaymentRetryApi(PublicApiView):
         request=PaymentRetryRequestSerializer,
         responses={
             201: CheckoutResponseSerializer,
+            (402, "application/problem+json"): documented_problem(
+                402,
+                "payment-declined",
+                "Payment declined",
+                "Your card was declined.",
+                "As at checkout: the card was declined (`payment-declined`), or Stripe refused to set the new "
+                "payment up, e.g. for an unknown `payment_method_id` (`payment-setup-failed`). The order stays "
+                "as `payment_failed` (in `order`) and may be paid again another way; nothing was charged.",
+                serializer=CheckoutProblemSerializer,
+                order={"number": "PO-4KQ7-ZP2M", "status": "payment_failed", "status_url": "https://…"},
+                reason_code="generic_decline",
+            ),
             (409, "application/problem+json"): documented_problem(
                 409,
                 "payment-retry-not-allowed",
