@@ -142,6 +142,10 @@ else:
     # instead of failing that request (issue 13.7): Django has the pool check each connection it
     # hands out (psycopg's check_connection), and checks a persistent one before reusing it.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The same backend, with a pool that drops all its dead connections at the first one it finds
+    # after a failover, instead of waiting 1, 2, 4 s between them (payops/db/postgresql/base.py).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "payops.db.postgresql"
     # On in production; off by default elsewhere, where tests start threads that never hand
     # their connection back (a pool would run dry) and fork live servers.
     if not env.bool("DATABASE_POOL", default=PRODUCTION):
@@ -252,7 +256,7 @@ WEBHOOK_SWEEP_SETTLE_SECONDS = env.int("WEBHOOK_SWEEP_SETTLE_SECONDS", default=6
 # POST /webhooks/stripe/ is answered on the event loop in front of Django (ADR 0012); on
 # PostgreSQL its rows are group-committed by a few connections per server process.
 WEBHOOK_GROUP_COMMIT = env.bool(
-    "WEBHOOK_GROUP_COMMIT", default=DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    "WEBHOOK_GROUP_COMMIT", default=DATABASES["default"]["ENGINE"] == "payops.db.postgresql"
 )
 WEBHOOK_INGEST_CONNECTIONS = env.int("WEBHOOK_INGEST_CONNECTIONS", default=1)
 WEBHOOK_INGEST_MAX_BATCH = env.int("WEBHOOK_INGEST_MAX_BATCH", default=500)

@@ -182,11 +182,6 @@ def test_no_500_on_shopper_paths_when_database_backends_are_terminated(chaos: Ch
     _no_500(chaos, "db-terminate", "db-back")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13.7: psycopg_pool's check loop sleeps 1, 2, 4 s between the dead idle connections it "
-    "finds, so the first request after a termination waits 10 s for a connection and answers 503 (PoolTimeout)",
-)
 def test_only_requests_in_flight_when_backends_are_terminated_may_fail(chaos: ChaosRun) -> None:
     """A request that began after the database dropped its connections finds a working one: a
     failover costs no user-visible error beyond the requests it interrupted (issue 13.7)."""
