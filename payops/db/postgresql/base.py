@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
 from psycopg_pool import ConnectionPool
 
@@ -32,10 +33,14 @@ def check_connection_or_sweep_pool(connection: Any) -> None:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # Django's own pool registry and connection set-up; django-stubs does not declare them.
+    _connection_pools: dict[str, ConnectionPool]
+    _configure_connection: Any
+
     @property
     def pool(self) -> ConnectionPool | None:
         pool_options = self.settings_dict["OPTIONS"].get("pool")
-        if self.alias == base.NO_DB_ALIAS or not pool_options or not self.settings_dict["CONN_HEALTH_CHECKS"]:
+        if self.alias == NO_DB_ALIAS or not pool_options or not self.settings_dict["CONN_HEALTH_CHECKS"]:
             return super().pool
         if self.alias not in self._connection_pools:
             if self.settings_dict.get("CONN_MAX_AGE", 0) != 0:
